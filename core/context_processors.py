@@ -1,0 +1,8 @@
+from django.conf import settings
+
+
+def site(request):
+    return {
+        "SITE_NAME": "Avatars",
+        "USES_REPLICATE_SIMULATOR": settings.REPLICATE_USES_SIMULATOR,
+    }
