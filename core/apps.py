@@ -12,5 +12,5 @@ class CoreConfig(AppConfig):
 
         # The embedded filesystem broker expects its folders to exist before the first message.
         if settings.CELERY_BROKER_URL.startswith("filesystem://"):
-            for key in ("data_folder_in", "processed_folder"):
+            for key in ("data_folder_in", "processed_folder", "control_folder"):
                 os.makedirs(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key], exist_ok=True)
