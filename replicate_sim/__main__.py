@@ -1,0 +1,3 @@
+from replicate_sim.cli import main
+
+raise SystemExit(main())

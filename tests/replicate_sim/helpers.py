@@ -1,0 +1,71 @@
+"""Small builders shared by the simulator tests: images, zips, pixel statistics."""
+
+from __future__ import annotations
+
+import base64
+import io
+import zipfile
+
+from PIL import Image, ImageDraw, ImageStat
+
+TRAINER = "ostris/flux-dev-lora-trainer"
+TRAINER_VERSION = "4ffd32160efd92e956d39c5338a9b8fbafca58e03f791f6d8011f3e20e8ea6fa"
+TERMINAL = {"succeeded", "failed", "canceled"}
+
+
+def photo(seed: int, size: tuple[int, int] = (640, 480)) -> Image.Image:
+    """A stand-in for a portrait: bright upper half (sky, face), dark lower half (clothes)."""
+    width, height = size
+    image = Image.new("RGB", size, (20 + seed * 5, 15, 25))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, width, height // 2), fill=(250, 235 - seed * 10, 215))
+    draw.ellipse(
+        (width // 2 - 60, height // 4 - 70, width // 2 + 60, height // 4 + 70), fill=(230, 190, 160)
+    )
+    return image
+
+
+def encode(image: Image.Image, fmt: str = "JPEG") -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def training_zip(count: int = 4) -> io.BytesIO:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for number in range(count):
+            archive.writestr(f"photo-{number}.jpg", encode(photo(number)))
+        archive.writestr("photo-0.txt", "a photo of TOK smiling")
+    buffer.seek(0)
+    buffer.name = "photos.zip"
+    return buffer
+
+
+def data_uri(image: Image.Image) -> str:
+    return "data:image/png;base64," + base64.b64encode(encode(image, "PNG")).decode()
+
+
+def open_bytes(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def mean_luminance(image: Image.Image, box: tuple[float, float, float, float]) -> float:
+    """Mean grey level inside a box given in fractions of the image size."""
+    width, height = image.size
+    left, top, right, bottom = box
+    region = image.convert("L").crop(
+        (int(left * width), int(top * height), int(right * width), int(bottom * height))
+    )
+    return ImageStat.Stat(region).mean[0]
+
+
+def mean_rgb(image: Image.Image, box: tuple[float, float, float, float]) -> list[float]:
+    width, height = image.size
+    left, top, right, bottom = box
+    region = image.convert("RGB").crop(
+        (int(left * width), int(top * height), int(right * width), int(bottom * height))
+    )
+    return ImageStat.Stat(region).mean
