@@ -1,21 +1,152 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.urls import reverse
+from django.utils.html import format_html
 
-from .models import User
+from .models import CreditEntry, DataExport, Plan, User
+from .selectors import credit_balance, plan_for_user
+from .services import credits_grant, user_moderator_grant
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "is_default",
+        "max_models",
+        "max_trainings_per_month",
+        "max_generations_per_day",
+        "max_storage_bytes",
+        "signup_credits",
+    ]
+    list_editable = ["is_default"]
+    fieldsets = (
+        (None, {"fields": ("name", "is_default", "signup_credits")}),
+        (
+            "Limits (empty: no limit)",
+            {
+                "fields": (
+                    "max_models",
+                    "max_trainings_per_month",
+                    "max_generations_per_day",
+                    "max_storage_bytes",
+                )
+            },
+        ),
+    )
+
+    def save_model(self, request, obj, form, change):
+        if obj.is_default:  # one default at a time
+            Plan.objects.exclude(pk=obj.pk).filter(is_default=True).update(is_default=False)
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ["-date_joined"]
-    list_display = ["email", "display_name", "is_staff", "is_active", "date_joined"]
+    list_display = ["email", "display_name", "plan", "is_staff", "is_active", "date_joined"]
+    list_filter = ["is_staff", "is_active", "plan", "groups"]
     search_fields = ["email", "display_name"]
+    readonly_fields = ["credits", "deletion_requested_at", "last_login", "date_joined"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Profile", {"fields": ("display_name",)}),
+        ("Profile", {"fields": ("display_name", "avatar")}),
+        ("Plan and credits", {"fields": ("plan", "credits")}),
         (
             "Permissions",
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
+        ("Dates", {"fields": ("last_login", "date_joined", "deletion_requested_at")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    actions = ["make_moderator"]
+
+    @admin.display(description="Credit balance")
+    def credits(self, obj):
+        if obj.pk is None:
+            return "-"
+        grant_url = reverse("admin:accounts_creditentry_add") + f"?user={obj.pk}"
+        history_url = (
+            reverse("admin:accounts_creditentry_changelist") + f"?user__id__exact={obj.pk}"
+        )
+        return format_html(
+            '{} credits on the {} plan · <a href="{}">grant credits</a> · <a href="{}">history</a>',
+            credit_balance(user=obj),
+            plan_for_user(user=obj).name,
+            grant_url,
+            history_url,
+        )
+
+    @admin.action(description="Make moderator (staff, moderation pages only)")
+    def make_moderator(self, request, queryset):
+        for user in queryset:
+            user_moderator_grant(user=user)
+        self.message_user(request, f"{queryset.count()} user(s) can now moderate.")
+
+
+class CreditGrantForm(forms.ModelForm):
+    class Meta:
+        model = CreditEntry
+        fields = ["user", "amount", "reason"]
+        help_texts = {"amount": "Credits to add (a positive number)."}
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount is None or amount <= 0:
+            raise forms.ValidationError("Grant a positive number of credits.")
+        return amount
+
+
+@admin.register(CreditEntry)
+class CreditEntryAdmin(admin.ModelAdmin):
+    """The ledger is append-only: administrators add grants; nothing is edited or removed."""
+
+    list_display = ["created_at", "user", "kind", "amount", "reason", "reference", "granted_by"]
+    list_filter = ["kind"]
+    search_fields = ["user__email", "reason", "reference"]
+    list_select_related = ["user", "granted_by"]
+    autocomplete_fields = ["user"]
+    date_hierarchy = "created_at"
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = CreditGrantForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["user", "amount", "reason"]
+        return ["user", "kind", "amount", "reason", "reference", "reservation", "granted_by"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.get_fields(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        entry = credits_grant(
+            user=form.cleaned_data["user"],
+            amount=form.cleaned_data["amount"],
+            reason=form.cleaned_data["reason"],
+            granted_by=request.user,
+        )
+        obj.pk, obj.kind, obj.created_at = entry.pk, entry.kind, entry.created_at
+        messages.info(request, f"{entry.user} now has {credit_balance(user=entry.user)} credits.")
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DataExport)
+class DataExportAdmin(admin.ModelAdmin):
+    list_display = ["id", "user", "status", "size_bytes", "created_at", "expires_at"]
+    list_filter = ["status"]
+    search_fields = ["user__email"]
+    readonly_fields = [f.name for f in DataExport._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -89,5 +89,6 @@ def test_an_unexpected_error_is_json_without_internals(client):
 
 def test_anonymous_requests_are_refused_with_the_same_shape(client):
     response = client.get("/private/")
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
+    assert response["WWW-Authenticate"].startswith("Bearer")

@@ -1,0 +1,15 @@
+"""Pages of the `accounts` namespace, under /accounts/ beside allauth's."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("profile/", views.profile, name="profile"),
+    path("avatar/", views.avatar, name="avatar"),
+    path("export/", views.export_request, name="export"),
+    path("export/<uuid:export_id>/download/", views.export_download, name="export_download"),
+    path("delete/", views.account_delete, name="delete"),
+]

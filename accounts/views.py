@@ -1,0 +1,125 @@
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from core.exceptions import DomainError, NotFound
+
+from . import selectors, services
+from .deletion import account_deletion_request
+from .exceptions import ExportGone
+from .exports import data_export_request
+from .forms import AvatarForm, PasswordConfirmForm, ProfileForm
+from .lockout import client_ip, password_confirmation
+from .quotas import quota_summary
+from .storage import stored_file_response
+
+
+@login_required
+@never_cache
+def profile(request):
+    user = request.user
+    form = ProfileForm(instance=user)
+    if request.method == "POST":
+        form = ProfileForm(request.POST, instance=user)
+        if form.is_valid():
+            services.user_profile_update(user=user, display_name=form.cleaned_data["display_name"])
+            messages.success(request, "Your profile is saved.")
+            return redirect("accounts:profile")
+    history = selectors.credit_history(user=user)
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "form": form,
+            "avatar_form": AvatarForm(),
+            "plan": selectors.plan_for_user(user=user),
+            "usage": quota_summary(user=user),
+            "balance": selectors.credit_balance(user=user),
+            "reserved": selectors.credit_reserved(user=user),
+            "credit_entries": history[:50],
+            "credit_entries_more": history.count() > 50,
+            "exports": selectors.data_export_list(user=user)[:5],
+            "email_verified": selectors.user_email_verified(user=user),
+        },
+    )
+
+
+@login_required
+@never_cache
+def avatar(request):
+    user = request.user
+    if request.method == "POST":
+        form = AvatarForm(request.POST, request.FILES)
+        if "clear" in request.POST:
+            services.user_avatar_clear(user=user)
+            messages.success(request, "Your picture is removed.")
+        elif form.is_valid():
+            try:
+                services.user_avatar_set(user=user, content=form.cleaned_data["avatar"].read())
+                messages.success(request, "Your picture is saved.")
+            except DomainError as error:
+                messages.error(request, error.message)
+        else:
+            messages.error(request, "Choose a picture first.")
+        return redirect("accounts:profile")
+    if not user.avatar:
+        raise Http404("No avatar")
+    return stored_file_response(name=user.avatar.name)
+
+
+@login_required
+@require_POST
+def export_request(request):
+    data_export_request(user=request.user)
+    messages.success(
+        request,
+        "We are preparing your export. Come back to this page in a few minutes to download it.",
+    )
+    return redirect("accounts:profile")
+
+
+@login_required
+@never_cache
+def export_download(request, export_id):
+    try:
+        export = selectors.data_export_get_downloadable(user=request.user, export_id=export_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    except (ExportGone, DomainError) as error:
+        messages.error(request, error.message)
+        return redirect("accounts:profile")
+    return stored_file_response(
+        name=export.file.name, filename=export.download_filename, attachment=True
+    )
+
+
+@login_required
+@never_cache
+def account_delete(request):
+    form = PasswordConfirmForm()
+    if request.method == "POST":
+        form = PasswordConfirmForm(request.POST)
+        if form.is_valid():
+            try:
+                with password_confirmation(email=request.user.email, ip=client_ip(request)):
+                    account_deletion_request(
+                        user=request.user, password=form.cleaned_data["password"]
+                    )
+            except DomainError as error:
+                form.add_error("password", error.message)
+            else:
+                logout(request)
+                messages.success(
+                    request,
+                    "Your account is being deleted, with everything it held. Goodbye!",
+                )
+                return redirect("home")
+    return render(request, "accounts/delete.html", {"form": form})
+
+
+def too_many_requests(request, exception=None):
+    return render(request, "accounts/429.html", status=429)
