@@ -7,4 +7,24 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 app = Celery("avatars")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-app.conf.beat_schedule = {}
+
+
+@app.on_after_finalize.connect
+def _schedule_periodic_tasks(sender, **kwargs):
+    from django.conf import settings
+
+    sender.conf.beat_schedule = {
+        "reconcile-training-runs": {
+            "task": "trainings.tasks.training_runs_reconcile_task",
+            "schedule": settings.RECONCILE_INTERVAL_SECONDS,
+        },
+        # Gallery: generations whose webhook was lost.
+        "reconcile-generations": {
+            "task": "gallery.tasks.generations_reconcile_task",
+            "schedule": settings.RECONCILE_INTERVAL_SECONDS,
+        },
+        "prune-data-exports": {
+            "task": "accounts.tasks.data_export_prune_task",
+            "schedule": 60 * 60,
+        },
+    }

@@ -202,7 +202,7 @@ def _call(operation: str, func: Callable[[], T], *, idempotent: bool) -> T:
                 raise translated from error
             wait = _retry_after_seconds(error)
             if wait is None:
-                wait = 0.5 * 2 ** (attempt - 1)
+                wait = settings.REPLICATE_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
                 wait += random.uniform(0, wait / 2)
             wait = min(wait, _MAX_RETRY_WAIT_SECONDS)
             logger.info(

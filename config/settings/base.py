@@ -5,6 +5,7 @@ the bundled Replicate simulator, so a fresh checkout runs with no external servi
 Production secrets have no default (see production.py).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -37,6 +38,11 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Accounts: sign-up, e-mail verification and JWT for the API.
+    "allauth",
+    "allauth.account",
+    "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
     "core",
     "accounts",
     "trainings",
@@ -53,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",  # Accounts
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -95,7 +102,6 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "admin:login"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -224,18 +230,117 @@ REPLICATE_TRAINER_VERSION = env(
 )
 REPLICATE_HARDWARE = env("REPLICATE_HARDWARE", default="gpu-h100")
 REPLICATE_TIMEOUT_SECONDS = env.float("REPLICATE_TIMEOUT_SECONDS", default=30.0)
+# First wait before retrying a failed call; it doubles each attempt, with jitter.
+REPLICATE_RETRY_BASE_SECONDS = env.float("REPLICATE_RETRY_BASE_SECONDS", default=0.5)
 REPLICATE_WEBHOOK_SECRET = env("REPLICATE_WEBHOOK_SECRET", default="")
+
+# --- Accounts -------------------------------------------------------------------------------
+# Sign-up, e-mail verification, login, password reset and e-mail change are django-allauth's.
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "accounts:profile"
+AUTHENTICATION_BACKENDS = [
+    # First: refuses every attempt while an account or an IP is locked out (admin included).
+    "accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupExtraForm"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_CHANGE_EMAIL = True  # one address; a new one replaces it once verified
+ACCOUNT_EMAIL_NOTIFICATIONS = True  # tell the owner when the password or e-mail changes
+ACCOUNT_LOGOUT_REDIRECT_URL = "home"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Avatars] "
+ACCOUNT_PRESERVE_USERNAME_CASING = False
+ACCOUNT_RATE_LIMITS = {
+    # The lockout below (accounts.lockout) is what stops password guessing; allauth's own
+    # limit on failed logins stays as a looser backstop.
+    "login_failed": "20/15m/ip,10/15m/key",
+    "login": "30/m/ip",
+    "signup": "20/h/ip",
+    "reset_password": "20/h/ip,5/h/key",
+    "reset_password_from_key": "20/h/ip",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "confirm_email": "1/3m/key",
+    "reauthenticate": "10/m/user",
+}
+# Behind N reverse proxies, the client's address is the N-th from the right in X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+
+# Lockout after repeated failed sign-ins (web, admin and API), counted in the cache.
+LOGIN_LOCKOUT_FAILURES = env.int("LOGIN_LOCKOUT_FAILURES", default=5)  # per account
+LOGIN_LOCKOUT_IP_FAILURES = env.int("LOGIN_LOCKOUT_IP_FAILURES", default=20)  # per IP
+LOGIN_LOCKOUT_WINDOW_SECONDS = 15 * 60
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+
+DATA_EXPORT_TTL_HOURS = env.int("DATA_EXPORT_TTL_HOURS", default=48)
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=30)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "CHECK_REVOKE_TOKEN": True,  # a password change invalidates access tokens at once
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+
+# --- Trainings ------------------------------------------------------------------------------
+# 1 credit is worth one US cent of GPU time. A run reserves its estimate and is refunded on failure.
+TRAINING_CREDITS_PER_1000_STEPS = env.int("TRAINING_CREDITS_PER_1000_STEPS", default=200)
+TRAINING_CREDITS_PER_GPU_SECOND = env.float("TRAINING_CREDITS_PER_GPU_SECOND", default=0.1528)
+# A run with no news for this long is polled (a webhook may have been lost).
+TRAINING_RECONCILE_AFTER_SECONDS = env.int("TRAINING_RECONCILE_AFTER_SECONDS", default=120)
+RECONCILE_INTERVAL_SECONDS = env.int("RECONCILE_INTERVAL_SECONDS", default=60)
+
+# --- Gallery --------------------------------------------------------------------------------
+# Credits per output image (1 credit = 1 US cent), by FLUX model; the default model is schnell.
+GENERATION_CREDITS_PER_IMAGE_DEV = env.int("GENERATION_CREDITS_PER_IMAGE_DEV", default=4)
+GENERATION_CREDITS_PER_IMAGE_SCHNELL = env.int("GENERATION_CREDITS_PER_IMAGE_SCHNELL", default=1)
+# How long POST /api/v1/image/{model} waits for the first picture before answering 202
+# (keep it under the web server's request timeout: gunicorn's is 30 s).
+GENERATION_SYNC_WAIT_SECONDS = env.float("GENERATION_SYNC_WAIT_SECONDS", default=25.0)
+# A generation with no news for this long is polled (a webhook may have been lost).
+GENERATION_RECONCILE_AFTER_SECONDS = env.int("GENERATION_RECONCILE_AFTER_SECONDS", default=60)
+GENERATION_MAX_BATCH = env.int("GENERATION_MAX_BATCH", default=4)  # requests sent at once
+# Lifetime of the presigned S3 URLs that gallery pictures redirect to.
+GALLERY_PRESIGN_EXPIRY_SECONDS = env.int("GALLERY_PRESIGN_EXPIRY_SECONDS", default=120)
+GALLERY_PAGE_SIZE = env.int("GALLERY_PAGE_SIZE", default=30)
+GALLERY_ZIP_MAX_IMAGES = env.int("GALLERY_ZIP_MAX_IMAGES", default=200)
+SHARE_LINK_DEFAULT_DAYS = env.int("SHARE_LINK_DEFAULT_DAYS", default=7)
+SHARE_LINK_MAX_DAYS = env.int("SHARE_LINK_MAX_DAYS", default=365)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # Accounts: rates are read at request time, so settings (and tests) can change them.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "accounts.throttles.AnonThrottle",
+        "accounts.throttles.UserThrottle",
+        "accounts.throttles.ScopedThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_THROTTLE_ANON", default="60/min"),
+        "user": env("API_THROTTLE_USER", default="1200/min"),
+        "auth": env("API_THROTTLE_AUTH", default="20/min"),
+        "generation": env("API_THROTTLE_GENERATION", default="60/hour"),
+        "training": env("API_THROTTLE_TRAINING", default="20/hour"),
+    },
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "config.api.DefaultCursorPagination",
     "PAGE_SIZE": 30,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

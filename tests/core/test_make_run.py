@@ -86,8 +86,12 @@ def test_make_run_serves_ready_pages_and_stops_cleanly(tmp_path):
 
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as page:
             assert b"Pictures of you" in page.read()
+        # The banner is printed once the web process answers.
+        banner_deadline = time.monotonic() + 15
+        while "Stop with Ctrl-C" not in log_path.read_text() and time.monotonic() < banner_deadline:
+            time.sleep(0.2)
         output = log_path.read_text()
-        assert f"http://127.0.0.1:{port}/" in output
+        assert f"Avatars is running:  http://127.0.0.1:{port}/" in output
         assert "Admin created: admin@localhost  password: " in output
     finally:
         # What Ctrl-C does in a terminal: SIGINT to the whole foreground group.

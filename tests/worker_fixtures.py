@@ -1,0 +1,119 @@
+"""A real Celery worker process for integration tests.
+
+`live_worker` starts `celery -A config worker` in its own process, on a queue of its own, with
+the test's database, media folder and Replicate simulator, and with `PUBLIC_BASE_URL` pointing at
+pytest-django's live server, so that webhooks from the simulator reach this test. Tasks the test
+enqueues go through the real broker (Redis in CI, the filesystem transport elsewhere).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from config.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parents[1]
+READY_TIMEOUT = 60
+
+
+def _database_url() -> str:
+    params = connection.settings_dict
+    if params["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{Path(params['NAME']).resolve()}"
+    user = params.get("USER") or ""
+    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
+    credentials = f"{user}{password}@" if user else ""
+    host = params.get("HOST") or "127.0.0.1"
+    port = f":{params['PORT']}" if params.get("PORT") else ""
+    return f"postgres://{credentials}{host}{port}/{params['NAME']}"
+
+
+@dataclass
+class WorkerProcess:
+    process: subprocess.Popen
+    log_path: Path
+    queue: str
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def live_worker(transactional_db, settings, replicate_backend, live_server, tmp_path):
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    media_root = settings.STORAGES["default"]["OPTIONS"]["location"]
+    settings.PUBLIC_BASE_URL = live_server.url
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("REPLICATE_", "DJANGO_", "PYTEST_"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.test",
+        CELERY_TASK_ALWAYS_EAGER="false",
+        DATABASE_URL=_database_url(),
+        MEDIA_ROOT=str(media_root),
+        PUBLIC_BASE_URL=live_server.url,
+        REPLICATE_BASE_URL=settings.REPLICATE_BASE_URL,
+        REPLICATE_SIMULATOR_TOKEN=settings.REPLICATE_SIMULATOR_TOKEN,
+        REPLICATE_OWNER=settings.REPLICATE_OWNER,
+        TRAINING_RECONCILE_AFTER_SECONDS="1",
+        PYTHONUNBUFFERED="1",
+    )
+    log_path = tmp_path / "worker.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool",
+                "solo",
+                "--queues",
+                queue,
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    worker = WorkerProcess(process=process, log_path=log_path, queue=queue)
+    previous = (celery_app.conf.task_always_eager, celery_app.conf.task_default_queue)
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = queue
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while " ready." not in worker.log_text():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the Celery worker did not start:\n{worker.log_text()}")
+            time.sleep(0.1)
+        yield worker
+    finally:
+        celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = previous
+        worker.stop()
