@@ -38,11 +38,11 @@ AVATAR_SIZE = 256
 GIB = 1024**3
 # The plan migration 0003 creates; made again if no plan is marked default any more.
 FREE_PLAN = {
-    "max_models": 1,
-    "max_trainings_per_month": 2,
-    "max_generations_per_day": 50,
+    "max_models": 2,
+    "max_trainings_per_month": 3,
+    "max_generations_per_day": 100,
     "max_storage_bytes": 2 * GIB,
-    "signup_credits": 100,
+    "signup_credits": 400,
 }
 MODERATOR_GROUP = "moderator"
 

@@ -398,14 +398,45 @@ def destination_model_delete(*, full_name: str) -> None:
         return
 
 
+class _NamedStream(io.RawIOBase):
+    """A read-only view of a stream under a file name (the client names the upload by it)."""
+
+    def __init__(self, stream, name: str):
+        super().__init__()
+        self._stream = stream
+        self.name = name
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._stream.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._stream.tell()
+
+
 def file_upload(*, data: bytes | io.IOBase, filename: str, content_type: str) -> str:
-    """Upload a file (e.g. a training zip) to the Files API; return the URL to pass as input."""
+    """Upload a file (e.g. a training zip) to the Files API; return the URL to pass as input.
+
+    A stream is sent as it is read, not loaded into memory first.
+    """
     client = get_client()
 
     def upload():
         stream = io.BytesIO(data) if isinstance(data, bytes) else data
         stream.seek(0)
-        return client.files.create(stream, filename=filename, content_type=content_type)
+        return client.files.create(
+            _NamedStream(stream, filename), filename=filename, content_type=content_type
+        )
 
     uploaded = _call("files.create", upload, idempotent=False)
     return uploaded.urls["get"]

@@ -69,6 +69,8 @@ def live_worker(transactional_db, settings, replicate_backend, live_server, tmp_
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.test",
         CELERY_TASK_ALWAYS_EAGER="false",
+        # What the worker enqueues itself must come back to it, not to the default queue.
+        CELERY_TASK_DEFAULT_QUEUE=queue,
         DATABASE_URL=_database_url(),
         MEDIA_ROOT=str(media_root),
         PUBLIC_BASE_URL=live_server.url,

@@ -10,11 +10,11 @@ def create_free_plan_and_moderator_group(apps, schema_editor):
             name="Free",
             defaults={
                 "is_default": True,
-                "max_models": 1,
-                "max_trainings_per_month": 2,
-                "max_generations_per_day": 50,
+                "max_models": 2,
+                "max_trainings_per_month": 3,
+                "max_generations_per_day": 100,
                 "max_storage_bytes": 2 * GIB,
-                "signup_credits": 100,
+                "signup_credits": 400,
             },
         )
 

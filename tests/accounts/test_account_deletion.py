@@ -76,7 +76,27 @@ def one_of_everything(user: User, *, someone_else: User) -> None:
     # A signed-in browser session.
     browser = Client()
     browser.force_login(user)
-    # trainings / gallery: add datasets, photos, models, runs, generations, images here.
+    # trainings: a dataset with a processed photo (files in storage), a model with a version
+    # and a run. Remote models are covered by tests/trainings/test_erasure.py.
+    _one_of_each_training_thing(user)
+    # gallery: add generations, images, collections, share links here.
+
+
+def _one_of_each_training_thing(user: User) -> None:
+    from django.test import TestCase
+
+    from tests.trainings.portraits import portrait_jpegs
+    from trainings.models import LoraVersion, TrainingRun
+    from trainings.services import dataset_create, dataset_images_add, lora_model_create
+
+    dataset = dataset_create(user=user, name="Me")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        dataset_images_add(dataset=dataset, files=portrait_jpegs(1))
+    lora_model = lora_model_create(user=user, name="Me", trigger_word=f"ZORVAK{user.pk}")
+    run = TrainingRun.objects.create(owner=user, dataset=dataset, lora_model=lora_model)
+    LoraVersion.objects.create(
+        lora_model=lora_model, replicate_version_id=f"{user.pk:064d}", training_run=run
+    )
 
 
 def _user_relations():

@@ -34,7 +34,7 @@ def test_register_verify_and_sign_in_through_the_api(api):
     user = User.objects.get(email="new.person@example.com")
     assert user.display_name == "Nia"
     # The plan's welcome credits, granted once.
-    assert credit_balance(user=user) == 100
+    assert credit_balance(user=user) == 400
 
     # Not verified yet: no tokens.
     refused = _sign_in(api, "new.person@example.com")

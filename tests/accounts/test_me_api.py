@@ -43,7 +43,7 @@ def test_me_shows_profile_plan_usage_and_credits(as_user, owner):
     assert body["credits"] == {"balance": 25, "reserved": 15}
     assert body["avatar_url"] is None
     usage = {item["kind"]: item for item in body["usage"]}
-    assert usage["generations_per_day"]["limit"] == 50
+    assert usage["generations_per_day"]["limit"] == 100
     assert usage["generations_per_day"]["resets_at"]
     assert usage["models"]["resets_at"] is None
 

@@ -46,19 +46,19 @@ def test_new_users_are_on_the_free_plan_made_by_the_migration(owner):
 
 def test_within_the_limit_passes(owner, counts):
     values, _ = counts
-    values["generations_per_day"] = 49
+    values["generations_per_day"] = 99
     usage = quota_check(user=owner, kind="generations_per_day")
-    assert (usage.used, usage.limit) == (49, 50)
+    assert (usage.used, usage.limit) == (99, 100)
 
 
 def test_daily_limit_is_429_until_midnight_utc(owner, counts):
     values, seen_since = counts
-    values["generations_per_day"] = 50
+    values["generations_per_day"] = 100
     with pytest.raises(LimitExceeded) as error:
         quota_check(user=owner, kind="generations_per_day")
     assert error.value.status_code == 429
     assert error.value.code == "generations_per_day_limit"
-    assert "50 generations a day" in error.value.message
+    assert "100 generations a day" in error.value.message
     now = timezone.now()
     midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     assert seen_since["generations_per_day"] == midnight
@@ -68,7 +68,7 @@ def test_daily_limit_is_429_until_midnight_utc(owner, counts):
 
 def test_monthly_limit_resets_on_the_first(owner, counts):
     values, _ = counts
-    values["trainings_per_month"] = 2
+    values["trainings_per_month"] = 3
     with pytest.raises(LimitExceeded) as error:
         quota_check(user=owner, kind="trainings_per_month")
     assert error.value.status_code == 429
@@ -81,12 +81,12 @@ def test_monthly_limit_resets_on_the_first(owner, counts):
 
 def test_model_and_storage_limits_are_403_and_say_what_to_do(owner, counts):
     values, _ = counts
-    values["models"] = 1
+    values["models"] = 2
     with pytest.raises(LimitExceeded) as error:
         quota_check(user=owner, kind="models")
     assert error.value.status_code == 403
     assert error.value.retry_after is None
-    assert "allows 1 model and you have 1" in error.value.message
+    assert "allows 2 models and you have 2" in error.value.message
 
     values["storage_bytes"] = 2 * 1024**3 - 100
     quota_check(user=owner, kind="storage_bytes", amount=100)
@@ -131,5 +131,5 @@ def test_summary_lists_every_limit(owner):
 
 def test_the_default_plan_comes_back_if_it_was_removed(owner):
     Plan.objects.all().delete()
-    assert quota_usage(user=owner, kind="models").limit == 1
+    assert quota_usage(user=owner, kind="models").limit == 2
     assert Plan.objects.get(is_default=True).name == "Free"

@@ -1,0 +1,383 @@
+"""Normalisation of an uploaded photo into the training copy and its thumbnail.
+
+The upload is decoded for real: the file name and the content type the client sent mean
+nothing. Only JPEG, PNG, WebP and HEIC/HEIF are accepted. The result has no metadata at all (no
+EXIF, so no GPS; no XMP; colours converted to sRGB), is upright (EXIF orientation applied), RGB,
+and no larger than the training size; it never upscales.
+
+Training copy: JPEG, quality 92, 4:4:4 chroma. A PNG of a 1024 px photo is 4-6 times larger
+for no visible gain: the source was already lossy (a phone JPEG or HEIC), and the trainer
+resizes every photo and encodes it with the FLUX VAE, which loses far more than quality 92 does.
+Smaller copies mean a smaller training zip to upload to Replicate for every run.
+Thumbnail: WebP, 384 px on the longer side, for the dataset pages.
+
+Every refusal is an `ImageRejected` with a code and a message a person can act on; hostile
+input (garbage, truncated files, huge dimensions in a header, compressed text bombs) is refused,
+never a crash and never a large allocation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import math
+import warnings
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import pillow_heif
+from PIL import ExifTags, Image, ImageCms, ImageOps, UnidentifiedImageError
+
+from core.exceptions import DomainError
+from trainings.quality import ImageMeasurements, measure_image
+
+logger = logging.getLogger(__name__)
+
+pillow_heif.register_heif_opener()
+
+MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+# 60 MP is more than any phone camera in normal mode (48-50 MP sensors write 12 MP by default);
+# decoding it needs ~180 MB of RGB. Anything larger is refused before it is decoded.
+MAX_PIXELS = 60_000_000
+MIN_SHORT_SIDE = 512
+TRAINING_LONG_SIDE = 1024
+THUMBNAIL_LONG_SIDE = 384
+TRAINING_JPEG_QUALITY = 92
+THUMBNAIL_WEBP_QUALITY = 80
+
+# Pillow format names that may open an upload. The JPEG opener may return an "MPO": a phone JPEG
+# that carries extra pictures (depth map, gain map); its first picture is an ordinary JPEG.
+_PILLOW_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
+_FORMAT_NAMES = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WEBP", "HEIF": "HEIF"}
+ACCEPTED = "JPEG, PNG, WebP or HEIC"
+
+_GPS_IFD = ExifTags.IFD.GPSInfo
+_SRGB = ImageCms.createProfile("sRGB")
+
+
+class ImageRejected(DomainError):
+    """An upload that cannot be used as a training photo; `message` tells the person why."""
+
+    code = "image_rejected"
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message, code=code)
+
+    def __repr__(self) -> str:
+        return f"ImageRejected({self.code!r}, {self.message!r})"
+
+
+@dataclass(frozen=True)
+class NormalisedImage:
+    training: bytes  # JPEG
+    training_size: tuple[int, int]
+    thumbnail: bytes  # WebP
+    thumbnail_size: tuple[int, int]
+    original_format: str  # "JPEG", "PNG", "WEBP" or "HEIF"
+    original_size: tuple[int, int]  # as displayed, after EXIF orientation
+    original_bytes: int
+    orientation: int  # the EXIF orientation that was applied (1: none)
+    had_location: bool  # the upload carried GPS tags (now removed)
+    sha256: str  # of the upload as received
+    measurements: ImageMeasurements | None
+
+    training_content_type = "image/jpeg"
+    training_extension = "jpg"
+    thumbnail_content_type = "image/webp"
+    thumbnail_extension = "webp"
+
+
+def normalise_image(
+    upload: bytes | bytearray | memoryview | BinaryIO,
+    *,
+    long_side: int = TRAINING_LONG_SIDE,
+    thumbnail_long_side: int = THUMBNAIL_LONG_SIDE,
+    measure: bool = True,
+    max_bytes: int = MAX_UPLOAD_BYTES,
+    max_pixels: int = MAX_PIXELS,
+    min_short_side: int = MIN_SHORT_SIDE,
+) -> NormalisedImage:
+    """Decode an upload, check it, and return its training copy, thumbnail and measurements.
+
+    Raises ImageRejected for anything that cannot be used.
+    """
+    if long_side < 64 or thumbnail_long_side < 16:
+        raise ValueError("long_side and thumbnail_long_side are too small")
+    data = _read_capped(upload, max_bytes)
+    with warnings.catch_warnings():
+        # Pillow warns (rather than fails) between 89 and 179 MP; our own limit is lower anyway,
+        # but a warning must never let a bomb through.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = _open(data)
+            try:
+                result = _normalise(
+                    image,
+                    data,
+                    long_side=long_side,
+                    thumbnail_long_side=thumbnail_long_side,
+                    measure=measure,
+                    max_pixels=max_pixels,
+                    min_short_side=min_short_side,
+                )
+            finally:
+                image.close()
+        except ImageRejected:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+            raise ImageRejected(
+                "too_many_pixels",
+                f"The image is too large to process; photos can have at most "
+                f"{max_pixels // 1_000_000} megapixels.",
+            ) from error
+        except MemoryError as error:
+            raise ImageRejected(
+                "too_many_pixels", "The image is too large to process. Please upload a smaller one."
+            ) from error
+        except Exception as error:
+            # Decoders raise OSError, ValueError, SyntaxError, EOFError, struct.error... on
+            # hostile input; whatever it is, the file cannot be read.
+            logger.info("image refused as unreadable: %s: %s", type(error).__name__, error)
+            raise ImageRejected("unreadable", _unreadable_message(data)) from error
+    return result
+
+
+def _read_capped(upload: bytes | bytearray | memoryview | BinaryIO, max_bytes: int) -> bytes:
+    if isinstance(upload, bytes | bytearray | memoryview):
+        data = bytes(upload)
+    else:
+        data = upload.read(max_bytes + 1)
+    if not data:
+        raise ImageRejected("empty", "The file is empty. Please choose a photo.")
+    if len(data) > max_bytes:
+        limit = max_bytes / (1024 * 1024)
+        raise ImageRejected(
+            "file_too_large",
+            f"The file is larger than {limit:.0f} MB. Please upload a smaller photo "
+            "(a photo straight from a phone is usually 2 to 8 MB).",
+        )
+    return data
+
+
+def _open(data: bytes) -> Image.Image:
+    try:
+        return Image.open(io.BytesIO(data), formats=_PILLOW_FORMATS)
+    except UnidentifiedImageError:
+        pass
+    other = sniff_format(data)
+    if other in _ACCEPTED_SNIFFED:
+        # The signature of an accepted format, but no decoder could make sense of it.
+        raise ImageRejected("unreadable", _unreadable_message(data))
+    if other is not None:
+        raise ImageRejected(
+            "unsupported_format",
+            f"{other} files are not accepted. Please upload a {ACCEPTED} photo.",
+        )
+    raise ImageRejected(
+        "not_an_image", f"This file is not a photo we can read. Please upload a {ACCEPTED} photo."
+    )
+
+
+def _normalise(
+    image: Image.Image,
+    data: bytes,
+    *,
+    long_side: int,
+    thumbnail_long_side: int,
+    measure: bool,
+    max_pixels: int,
+    min_short_side: int,
+) -> NormalisedImage:
+    width, height = image.size
+    if width * height > max_pixels:
+        raise ImageRejected(
+            "too_many_pixels",
+            f"The image is {width} × {height} pixels ({width * height / 1e6:.0f} megapixels); "
+            f"photos can have at most {max_pixels // 1_000_000} megapixels.",
+        )
+    if min(width, height) < min_short_side:
+        raise ImageRejected(
+            "too_small",
+            f"The photo is {width} × {height} pixels; its shorter side must be at least "
+            f"{min_short_side} pixels. Use the original photo, not a thumbnail or a screenshot.",
+        )
+    original_format = _FORMAT_NAMES[image.format or ""]
+    orientation, had_location = _read_exif(image)
+    icc = image.info.get("icc_profile")
+
+    target = _fit((width, height), long_side)
+    if original_format == "JPEG" and target != (width, height):
+        # Let libjpeg decode at 1/2, 1/4 or 1/8 scale (never below the target size): a 12 MP
+        # photo bound for 1024 px is decoded at 2000 x 1500, a quarter of the work and memory.
+        image.draft("RGB", target)
+    image.load()
+    try:
+        upright = ImageOps.exif_transpose(image)
+    except Exception:  # a malformed EXIF block: keep the pixels as stored
+        logger.info("EXIF orientation could not be applied", exc_info=True)
+        upright, orientation = image, 1
+    swapped = upright.size != image.size
+    upright_size = (height, width) if swapped else (width, height)
+    rgb = _to_rgb(upright)
+
+    size = _fit(rgb.size, long_side)
+    if size != rgb.size:
+        # reducing_gap: a fast integer box reduction first, then Lanczos over the last 3x.
+        rgb = rgb.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    rgb = _to_srgb(rgb, icc)
+    rgb.info.clear()  # nothing of the upload's metadata may reach the outputs
+
+    # No optimize=True: Pillow then sizes its output buffer at one byte per pixel, which a noisy
+    # (e.g. dithered) picture at quality 92 exceeds, and the save fails. It saved only ~4 %.
+    training = _encode(rgb, "JPEG", quality=TRAINING_JPEG_QUALITY, subsampling=0)
+    thumb = rgb.copy()
+    thumb.thumbnail((thumbnail_long_side, thumbnail_long_side), Image.Resampling.LANCZOS)
+    thumbnail = _encode(thumb, "WEBP", quality=THUMBNAIL_WEBP_QUALITY, method=4)
+
+    return NormalisedImage(
+        training=training,
+        training_size=rgb.size,
+        thumbnail=thumbnail,
+        thumbnail_size=thumb.size,
+        original_format=original_format,
+        original_size=upright_size,
+        original_bytes=len(data),
+        orientation=orientation,
+        had_location=had_location,
+        sha256=hashlib.sha256(data).hexdigest(),
+        measurements=measure_image(rgb) if measure else None,
+    )
+
+
+def _read_exif(image: Image.Image) -> tuple[int, bool]:
+    """The EXIF orientation (1 when absent or invalid) and whether a GPS block is present.
+
+    A malformed EXIF block is not a reason to refuse a photo: it is dropped with the rest.
+    """
+    try:
+        exif = image.getexif()
+        orientation = exif.get(ExifTags.Base.Orientation, 1)
+        orientation = orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1
+        # pillow-heif applies a HEIC's rotation while decoding and records what it was.
+        orientation = int(image.info.get("original_orientation") or orientation)
+        had_location = _GPS_IFD in exif or bool(exif.get_ifd(_GPS_IFD))
+    except Exception:
+        logger.info("EXIF could not be read", exc_info=True)
+        return 1, False
+    return orientation, had_location
+
+
+def _fit(size: tuple[int, int], long_side: int) -> tuple[int, int]:
+    """`size` scaled down so its longer side is `long_side`; never scaled up."""
+    width, height = size
+    scale = long_side / max(width, height)
+    if scale >= 1:
+        return size
+    return max(1, math.floor(width * scale + 0.5)), max(1, math.floor(height * scale + 0.5))
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """RGB, with any transparency flattened onto white (transparent pixels are not black)."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        # 16-bit and float greys: scale into 8 bits instead of clipping everything to white.
+        extrema = image.getextrema()
+        top = max(1.0, float(extrema[1])) if isinstance(extrema[1], int | float) else 65535.0
+        image = image.convert("F").point(lambda v: v * 255.0 / top).convert("L")
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+    if has_alpha:
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    if image.mode == "CMYK":
+        # Kept as CMYK when it has a profile: the ICC conversion to sRGB is far more faithful.
+        return image if image.info.get("icc_profile") else image.convert("RGB")
+    if image.mode != "RGB":
+        return image.convert("RGB")
+    return image
+
+
+def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
+    """Convert colours from the upload's ICC profile (e.g. Display P3 from an iPhone) to sRGB."""
+    if icc:
+        try:
+            profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            converted = ImageCms.profileToProfile(image, profile, _SRGB, outputMode="RGB")
+            if converted is not None:
+                image = converted
+        except (ImageCms.PyCMSError, OSError, ValueError, TypeError) as error:
+            # A broken or unusual profile: the colours are kept as they are, the profile dropped.
+            logger.info("ICC profile ignored: %s", error)
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def _encode(image: Image.Image, format: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format, **options)
+    return buffer.getvalue()
+
+
+# --- recognising files we refuse, to say what they are -----------------------------------------
+
+_ACCEPTED_SNIFFED = {"JPEG", "PNG", "WebP", "HEIC"}
+
+
+def sniff_format(data: bytes) -> str | None:
+    """The kind of file from its first bytes, for messages only (decoding decides acceptance)."""
+    head = data[:64]
+    if head.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in (b"avif", b"avis"):
+            return "AVIF"
+        if brand in (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"):
+            return "HEIC"
+        if brand == b"crx ":
+            return "Canon RAW"
+        if brand in (b"qt  ", b"isom", b"mp41", b"mp42", b"M4V "):
+            return "Video"
+        return None
+    for signature, name in _SIGNATURES:
+        if head.startswith(signature):
+            return name
+    stripped = head.lstrip()
+    if stripped.startswith((b"<svg", b"<?xml")):
+        return "SVG"
+    return None
+
+
+_SIGNATURES = (
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"BM", "BMP"),
+    (b"\x00\x00\x01\x00", "ICO"),
+    (b"8BPS", "Photoshop"),
+    (b"%PDF", "PDF"),
+    (b"\x00\x00\x00\x0cjP  ", "JPEG 2000"),
+    (b"\xff\x4f\xff\x51", "JPEG 2000"),
+    (b"\xff\x0a", "JPEG XL"),
+    (b"\x00\x00\x00\x0cJXL ", "JPEG XL"),
+    (b"qoif", "QOI"),
+    (b"PK\x03\x04", "Zip"),
+)
+
+
+def _unreadable_message(data: bytes) -> str:
+    kind = sniff_format(data)
+    start = (
+        f"The file looks like a {kind} image but is" if kind in _ACCEPTED_SNIFFED else "The file is"
+    )
+    return (
+        f"{start} damaged or incomplete, so it cannot be read. "
+        "Upload it again, or choose another photo."
+    )

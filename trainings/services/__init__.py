@@ -1,0 +1,61 @@
+"""Writes of the trainings app, split by entity: datasets, LoRA models, training runs."""
+
+from .datasets import (
+    UploadRefusal,
+    UploadResult,
+    dataset_create,
+    dataset_delete,
+    dataset_image_caption_update,
+    dataset_image_delete,
+    dataset_image_process,
+    dataset_images_add,
+    dataset_update,
+    dataset_zip_add,
+)
+from .lora_models import (
+    lora_model_create,
+    lora_model_delete,
+    lora_model_remote_ensure,
+    lora_model_update,
+    trigger_word_problem,
+    trigger_word_suggest,
+)
+from .parameters import TrainingParameters
+from .runs import (
+    training_cost_estimate,
+    training_run_apply_remote,
+    training_run_cancel,
+    training_run_refresh,
+    training_run_retry,
+    training_run_start,
+    training_run_submit,
+    training_runs_reconcile,
+)
+
+__all__ = [
+    "TrainingParameters",
+    "UploadRefusal",
+    "UploadResult",
+    "dataset_create",
+    "dataset_delete",
+    "dataset_image_caption_update",
+    "dataset_image_delete",
+    "dataset_image_process",
+    "dataset_images_add",
+    "dataset_update",
+    "dataset_zip_add",
+    "lora_model_create",
+    "lora_model_delete",
+    "lora_model_remote_ensure",
+    "lora_model_update",
+    "training_cost_estimate",
+    "training_run_apply_remote",
+    "training_run_cancel",
+    "training_run_refresh",
+    "training_run_retry",
+    "training_run_start",
+    "training_run_submit",
+    "training_runs_reconcile",
+    "trigger_word_problem",
+    "trigger_word_suggest",
+]

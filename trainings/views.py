@@ -1,0 +1,275 @@
+"""Pages of the trainings app: datasets, models and live training runs. Thin: services decide."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from core.exceptions import DomainError
+
+from . import selectors, services
+from .forms import CaptionForm, DatasetForm, LoraModelForm, TrainingForm
+from .models import DatasetImage, TrainingRun
+
+
+def _form_error(form, error: DomainError | ValidationError) -> None:
+    if isinstance(error, ValidationError):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+@login_required
+def trainings_home(request):
+    return render(
+        request,
+        "trainings/home.html",
+        {
+            "lora_models": selectors.lora_model_list(user=request.user),
+            "datasets": selectors.dataset_list(user=request.user),
+            "runs": selectors.training_run_list(user=request.user)[:10],
+        },
+    )
+
+
+# --- Datasets -------------------------------------------------------------------------------
+
+
+@login_required
+def dataset_create(request):
+    form = DatasetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            dataset = services.dataset_create(user=request.user, **form.cleaned_data)
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            return redirect("trainings:dataset", dataset_id=dataset.id)
+    return render(request, "trainings/dataset_form.html", {"form": form})
+
+
+def _dataset_context(request, dataset):
+    images = list(selectors.dataset_image_list(dataset=dataset))
+    report = selectors.dataset_report(dataset=dataset)
+    findings_by_image: dict[str, list] = {}
+    for finding in (*report.blocking, *report.warnings):
+        if finding.image:
+            findings_by_image.setdefault(finding.image, []).append(finding)
+    for image in images:
+        image.findings = findings_by_image.get(str(image.id), [])
+    pending = sum(1 for image in images if image.status == DatasetImage.Status.PENDING)
+    return {
+        "dataset": dataset,
+        "images": images,
+        "report": report,
+        "pending": pending,
+        "set_findings": [f for f in (*report.blocking, *report.warnings) if not f.image],
+        "can_train": report.can_train and not pending,
+    }
+
+
+@login_required
+def dataset_detail(request, dataset_id):
+    dataset = selectors.dataset_get(user=request.user, dataset_id=dataset_id)
+    return render(request, "trainings/dataset_detail.html", _dataset_context(request, dataset))
+
+
+@login_required
+def dataset_images_partial(request, dataset_id):
+    """The photo grid and report, polled by htmx while photos are being processed."""
+    dataset = selectors.dataset_get(user=request.user, dataset_id=dataset_id)
+    return render(request, "trainings/_dataset_images.html", _dataset_context(request, dataset))
+
+
+@login_required
+@require_POST
+def dataset_upload(request, dataset_id):
+    dataset = selectors.dataset_get(user=request.user, dataset_id=dataset_id)
+    files = [(upload.name, upload.read()) for upload in request.FILES.getlist("files")]
+    archive = request.FILES.get("archive")
+    if not files and not archive:
+        messages.error(request, "Choose photos or a zip to upload.")
+        return redirect("trainings:dataset", dataset_id=dataset.id)
+    added, refused = 0, []
+    try:
+        if files:
+            result = services.dataset_images_add(dataset=dataset, files=files)
+            added += len(result.added)
+            refused += result.refused
+        if archive:
+            result = services.dataset_zip_add(dataset=dataset, stream=archive)
+            added += len(result.added)
+            refused += result.refused
+    except DomainError as error:
+        messages.error(request, error.message)
+    if added:
+        messages.success(
+            request, f"{added} photo{'s' if added != 1 else ''} added; checking them now."
+        )
+    for refusal in refused:
+        messages.warning(request, f"{refusal.name}: {refusal.message}")
+    return redirect("trainings:dataset", dataset_id=dataset.id)
+
+
+@login_required
+@require_POST
+def dataset_image_caption(request, dataset_id, image_id):
+    image = selectors.dataset_image_get(user=request.user, dataset_id=dataset_id, image_id=image_id)
+    form = CaptionForm(request.POST)
+    if form.is_valid():
+        services.dataset_image_caption_update(image=image, caption=form.cleaned_data["caption"])
+        if request.headers.get("HX-Request"):
+            return render(request, "trainings/_caption_saved.html", {"image": image})
+        messages.success(request, f"Caption of {image.original_name} saved.")
+    else:
+        messages.error(request, "A caption has at most 1000 characters.")
+    return redirect("trainings:dataset", dataset_id=dataset_id)
+
+
+@login_required
+@require_POST
+def dataset_image_delete(request, dataset_id, image_id):
+    image = selectors.dataset_image_get(user=request.user, dataset_id=dataset_id, image_id=image_id)
+    services.dataset_image_delete(image=image)
+    messages.success(request, f"{image.original_name} removed.")
+    return redirect("trainings:dataset", dataset_id=dataset_id)
+
+
+@login_required
+@require_POST
+def dataset_delete(request, dataset_id):
+    dataset = selectors.dataset_get(user=request.user, dataset_id=dataset_id)
+    services.dataset_delete(dataset=dataset)
+    messages.success(request, f"Dataset “{dataset.name}” deleted.")
+    return redirect("trainings:home")
+
+
+# --- Models ---------------------------------------------------------------------------------
+
+
+@login_required
+def lora_model_create(request):
+    initial = {"trigger_word": services.trigger_word_suggest()}
+    form = LoraModelForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lora_model = services.lora_model_create(user=request.user, **form.cleaned_data)
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, f"Model “{lora_model.name}” created.")
+            return redirect("trainings:model", model_id=lora_model.id)
+    return render(request, "trainings/model_form.html", {"form": form})
+
+
+@login_required
+def lora_model_detail(request, model_id):
+    lora_model = selectors.lora_model_get(user=request.user, model_id=model_id)
+    form = TrainingForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            parameters = services.TrainingParameters.from_input(form.parameters())
+            run = services.training_run_start(
+                user=request.user,
+                dataset=form.cleaned_data["dataset"],
+                lora_model=lora_model,
+                parameters=parameters,
+            )
+        except (DomainError, ValidationError) as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, "Training queued. This page follows it live.")
+            return redirect("trainings:run", run_id=run.id)
+    steps = form.initial.get("steps") or form.fields["steps"].initial
+    estimate = services.training_cost_estimate(
+        parameters=services.TrainingParameters(steps=int(steps))
+    )
+    return render(
+        request,
+        "trainings/model_detail.html",
+        {
+            "lora_model": lora_model,
+            "form": form,
+            "runs": lora_model.training_runs.order_by("-created_at")[:10],
+            "versions": lora_model.versions.all(),
+            "cost_per_1000_steps": estimate,
+        },
+    )
+
+
+@login_required
+@require_POST
+def lora_model_delete(request, model_id):
+    lora_model = selectors.lora_model_get(user=request.user, model_id=model_id)
+    try:
+        services.lora_model_delete(lora_model=lora_model)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("trainings:model", model_id=model_id)
+    messages.success(request, f"Model “{lora_model.name}” deleted, here and on Replicate.")
+    return redirect("trainings:home")
+
+
+# --- Runs -----------------------------------------------------------------------------------
+
+
+def _run_context(run: TrainingRun) -> dict:
+    now = timezone.now()
+    started = run.started_at or run.submitted_at
+    end = run.completed_at or now
+    elapsed = (end - started).total_seconds() if started else 0
+    remaining = None
+    if run.status == TrainingRun.Status.PROCESSING and 0 < run.progress < 1 and elapsed:
+        remaining = elapsed * (1 - run.progress) / run.progress
+    return {
+        "run": run,
+        "elapsed": int(elapsed),
+        "remaining": int(remaining) if remaining is not None else None,
+        "log_lines": run.logs.splitlines()[-12:],
+        "percent": int(run.progress * 100),
+    }
+
+
+@login_required
+def training_run_detail(request, run_id):
+    run = selectors.training_run_get(user=request.user, run_id=run_id)
+    return render(request, "trainings/run_detail.html", _run_context(run))
+
+
+@login_required
+def training_run_status_partial(request, run_id):
+    run = selectors.training_run_get(user=request.user, run_id=run_id)
+    response = render(request, "trainings/_run_status.html", _run_context(run))
+    if run.is_terminal and request.headers.get("HX-Request"):
+        # The run has ended: reload the whole page once so actions and the model state update.
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_POST
+def training_run_cancel(request, run_id):
+    run = selectors.training_run_get(user=request.user, run_id=run_id)
+    try:
+        services.training_run_cancel(run=run)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Training canceled; your credits were refunded.")
+    return redirect("trainings:run", run_id=run_id)
+
+
+@login_required
+@require_POST
+def training_run_retry(request, run_id):
+    run = selectors.training_run_get(user=request.user, run_id=run_id)
+    try:
+        new_run = services.training_run_retry(user=request.user, run=run)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("trainings:run", run_id=run_id)
+    messages.success(request, "A new training was queued with the same photos and settings.")
+    return redirect("trainings:run", run_id=new_run.id)
