@@ -1,202 +1,510 @@
-"""Zip files in and out: reading an uploaded zip of photos safely, building the training zip.
+"""Zip files in both directions: a person's zip of photos in, the training zip for Replicate out.
 
-Reading never writes to disk and never trusts the zip's own numbers: every entry is read
-through a cap, so a zip bomb stops at the limit whatever its header claims. Bad entries
-(paths that climb out, absolute paths, links, encrypted or oversized entries) are refused by
-name while the good ones are kept.
+Reading (`read_photo_zip`) trusts nothing in the archive: names are checked for absolute paths
+and `..`, symbolic links and encrypted entries are refused, and sizes are enforced on the bytes
+actually decompressed, never on what the headers claim. Each entry gets its own result, so one
+bad entry does not spoil the others. Nothing is written to disk: photos are returned as bytes,
+to be decoded and re-encoded by `trainings.imaging.normalise_image`.
+
+Writing (`build_training_zip`) streams numbered photos and captions (`001.jpg`, `001.txt`, ...)
+into a spooled temporary file, the layout ostris/flux-dev-lora-trainer reads.
 """
 
 from __future__ import annotations
 
+import io
+import posixpath
+import re
 import stat
+import struct
 import tempfile
 import zipfile
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from core.exceptions import DomainError
+from trainings.imaging import MAX_UPLOAD_BYTES
 
-MAX_ENTRIES = 80  # photos and their captions
-MAX_ENTRY_BYTES = 25 * 1024 * 1024
-MAX_TOTAL_BYTES = 400 * 1024 * 1024
-MAX_RATIO = 100  # uncompressed / compressed, per entry
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"})
+CAPTION_EXTENSION = ".txt"
+# Files that operating systems and archivers add on their own: skipped without a word.
+_IGNORED_NAMES = frozenset({"thumbs.db", "desktop.ini"})
+
+_READ_CHUNK = 64 * 1024
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+# Defaults of ZipLimits, read when a zip is opened (so a test can lower one with monkeypatch).
+MAX_ENTRIES = 60  # photos and captions; skipped system files do not count
+# Entries listed in the central directory, counted before zipfile parses it: a zip a few MB in
+# size can list millions of entries, and zipfile would hold every one in memory.
+MAX_DECLARED_ENTRIES = 1000
+MAX_ARCHIVE_BYTES = 500 * 1024 * 1024  # the zip file itself
+MAX_TOTAL_BYTES = 400 * 1024 * 1024  # decompressed, over all entries
+MAX_FILE_BYTES = MAX_UPLOAD_BYTES  # decompressed, one photo
+MAX_RATIO = 100  # decompressed : compressed, per entry and overall; JPEG and HEIC are ~1:1
+# Below this many decompressed bytes the ratio is not checked: a small text file of repeated
+# characters compresses far better than 100:1 and is harmless.
+RATIO_FLOOR_BYTES = 1024 * 1024
 MAX_CAPTION_CHARS = 1000
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"}
-_READ_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    max_entries: int
+    max_declared_entries: int
+    max_archive_bytes: int
+    max_total_bytes: int
+    max_file_bytes: int
+    max_ratio: int
+    ratio_floor_bytes: int
+    max_caption_chars: int
+
+    @classmethod
+    def default(cls) -> ZipLimits:
+        return cls(
+            max_entries=MAX_ENTRIES,
+            max_declared_entries=MAX_DECLARED_ENTRIES,
+            max_archive_bytes=MAX_ARCHIVE_BYTES,
+            max_total_bytes=MAX_TOTAL_BYTES,
+            max_file_bytes=MAX_FILE_BYTES,
+            max_ratio=MAX_RATIO,
+            ratio_floor_bytes=RATIO_FLOOR_BYTES,
+            max_caption_chars=MAX_CAPTION_CHARS,
+        )
 
 
 class ArchiveRejected(DomainError):
-    """The zip as a whole cannot be used (not a zip, too many entries, too large)."""
+    """The zip as a whole cannot be read; `message` tells the person why."""
+
+    code = "archive_rejected"
 
     def __init__(self, code: str, message: str):
         super().__init__(message, code=code, field="archive")
 
+    def __repr__(self) -> str:
+        return f"ArchiveRejected({self.code!r}, {self.message!r})"
+
 
 @dataclass(frozen=True)
-class ZipImage:
+class ZipPhoto:
+    """A file of the zip that may be a photo (it is decoded for real afterwards)."""
+
     name: str
     data: bytes
-    caption: str | None = None
+    caption: str | None
 
 
 @dataclass(frozen=True)
 class ZipRefusal:
+    """An entry that was not used: its name in the zip, a code, and a reason for a person."""
+
     name: str
     code: str
     message: str
 
 
+ZipEntryResult = ZipPhoto | ZipRefusal
+
+
+def read_photo_zip(
+    fileobj: BinaryIO, *, limits: ZipLimits | None = None
+) -> Iterator[ZipEntryResult]:
+    """Check an uploaded zip and return an iterator over its entries.
+
+    The archive itself is checked at once (not a zip, too big, too many entries declared):
+    ArchiveRejected is raised by this call, not later. Entries are then read one at a time, in
+    the archive's order; each gives a ZipPhoto (bytes and caption) or a ZipRefusal (name, code,
+    message). Captions (`name.txt` beside `name.jpg`) are attached to their photo, not yielded;
+    directories, `__MACOSX/` and dotfiles are skipped.
+
+    Refusal codes: unsafe_entry (absolute path, `..`, link or special file), encrypted_entry,
+    duplicate_name, unsupported_format (not a photo or caption), caption_without_image,
+    caption_not_utf8, caption_too_long, empty_file, file_too_large, suspicious_compression,
+    damaged_entry, unsupported_compression, and for the entries after a limit was reached:
+    too_many_files, archive_too_large.
+    """
+    limits = limits or ZipLimits.default()
+    archive = _open_archive(fileobj, limits)
+    return _iter_entries(archive, limits)
+
+
+def _open_archive(fileobj: BinaryIO, limits: ZipLimits) -> zipfile.ZipFile:
+    try:
+        fileobj.seek(0, io.SEEK_END)
+        size = fileobj.tell()
+        fileobj.seek(0)
+    except (AttributeError, OSError) as error:
+        raise ValueError("the zip must be given as a seekable binary file") from error
+    if size == 0:
+        raise ArchiveRejected("not_a_zip", "The zip file is empty.")
+    if size > limits.max_archive_bytes:
+        raise ArchiveRejected(
+            "archive_too_large",
+            f"The zip file is larger than {_mb(limits.max_archive_bytes)}. "
+            "Upload fewer or smaller photos.",
+        )
+    declared = _declared_entry_count(fileobj, size)
+    if declared is None:
+        raise ArchiveRejected("not_a_zip", "This file is not a zip archive we can read.")
+    if declared > limits.max_declared_entries:
+        raise ArchiveRejected(
+            "too_many_files",
+            f"The zip lists {declared} files; at most {limits.max_entries} photos and captions "
+            "are accepted. Zip only the photos you want to use.",
+        )
+    fileobj.seek(0)
+    try:
+        return zipfile.ZipFile(fileobj)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as error:
+        raise ArchiveRejected(
+            "not_a_zip", "This zip file is damaged or not a zip archive, so it cannot be read."
+        ) from error
+
+
+def _declared_entry_count(fileobj: BinaryIO, size: int) -> int | None:
+    """The entry count from the end-of-central-directory record (zip64 too), or None.
+
+    Read before zipfile parses the central directory, which holds every entry in memory.
+    """
+    tail_size = min(size, 22 + 65535 + 20 + 56)
+    fileobj.seek(size - tail_size)
+    tail = fileobj.read(tail_size)
+    position = tail.rfind(b"PK\x05\x06")
+    if position < 0 or len(tail) - position < 22:
+        return None
+    count = struct.unpack("<H", tail[position + 10 : position + 12])[0]
+    if count != 0xFFFF:
+        return count
+    # zip64: the locator just before the record points to the zip64 record with the real count.
+    locator = tail[position - 20 : position] if position >= 20 else b""
+    if len(locator) != 20 or locator[:4] != b"PK\x06\x07":
+        return None
+    offset = struct.unpack("<Q", locator[8:16])[0]
+    if offset > size - 56:
+        return None
+    fileobj.seek(offset)
+    record = fileobj.read(56)
+    if len(record) != 56 or record[:4] != b"PK\x06\x06":
+        return None
+    return struct.unpack("<Q", record[32:40])[0]
+
+
 @dataclass
-class ZipIntake:
-    images: list[ZipImage] = field(default_factory=list)
-    refused: list[ZipRefusal] = field(default_factory=list)
+class _Budget:
+    entries: int = 0
+    decompressed: int = 0
+    compressed: int = 0
+    exhausted: ZipRefusal | None = None
 
 
-class _TooLarge(Exception):
-    pass
+def _iter_entries(archive: zipfile.ZipFile, limits: ZipLimits) -> Iterator[ZipEntryResult]:
+    with archive:
+        budget = _Budget()
+        photos: list[tuple[zipfile.ZipInfo, str]] = []
+        captions: dict[str, tuple[zipfile.ZipInfo, str]] = {}
+        seen: set[str] = set()
+        # First pass, no decompression: sort the entries and refuse the unsafe ones.
+        for info in archive.infolist():
+            name = _display_name(info.filename)
+            if _is_ignored(info):
+                continue
+            refusal = _unsafe(info, name)
+            if refusal is None and name in seen:
+                refusal = ZipRefusal(
+                    name, "duplicate_name", "Another file in the zip has the same name."
+                )
+            if refusal is not None:
+                yield refusal
+                continue
+            seen.add(name)
+            stem, extension = posixpath.splitext(name)
+            extension = extension.lower()
+            if extension == CAPTION_EXTENSION:
+                captions[stem.casefold()] = (info, name)
+            elif extension in IMAGE_EXTENSIONS:
+                photos.append((info, name))
+            else:
+                yield ZipRefusal(
+                    name,
+                    "unsupported_format",
+                    "Only photos (JPEG, PNG, WebP, HEIC) and their .txt captions are used.",
+                )
+
+        # Captions are read first: they are small, and a photo needs its caption when it is
+        # yielded, wherever the caption sits in the archive.
+        caption_texts: dict[str, str] = {}
+        photo_stems = {posixpath.splitext(name)[0].casefold() for _, name in photos}
+        for stem, (info, name) in captions.items():
+            if stem not in photo_stems:
+                yield ZipRefusal(
+                    name, "caption_without_image", "No photo with the same name is in the zip."
+                )
+                continue
+            text = yield from _read_caption(archive, info, name, budget, limits)
+            if text is not None:
+                caption_texts[stem] = text
+
+        for info, name in photos:
+            data = yield from _read_entry(
+                archive, info, name, limits.max_file_bytes, budget, limits
+            )
+            if data is not None:
+                stem = posixpath.splitext(name)[0].casefold()
+                yield ZipPhoto(name=name, data=data, caption=caption_texts.get(stem) or None)
 
 
-def _unsafe_path_reason(name: str) -> str | None:
-    if "\x00" in name:
-        return "The file name is not valid."
-    normalised = name.replace("\\", "/")
-    if normalised.startswith("/") or (len(normalised) > 1 and normalised[1] == ":"):
-        return "The zip names a file by an absolute path; it was not extracted."
-    if ".." in PurePosixPath(normalised).parts:
-        return "The zip names a file outside its own folder (“..”); it was not extracted."
+def _display_name(filename: str) -> str:
+    return filename.replace("\\", "/")
+
+
+def _is_ignored(info: zipfile.ZipInfo) -> bool:
+    parts = [p for p in _display_name(info.filename).split("/") if p]
+    if info.is_dir() or not parts:
+        return True
+    if parts[0] == "__MACOSX" or parts[-1].lower() in _IGNORED_NAMES:
+        return True
+    # Dotfiles (.DS_Store, ._photo.jpg); `..` is not a dotfile, it is refused as unsafe.
+    return any(p.startswith(".") and p not in (".", "..") for p in parts)
+
+
+_DRIVE = re.compile(r"^[a-zA-Z]:")
+
+
+def _unsafe(info: zipfile.ZipInfo, name: str) -> ZipRefusal | None:
+    if "\x00" in info.orig_filename:
+        return ZipRefusal(name, "unsafe_entry", "The file name is not valid; it was not extracted.")
+    if name.startswith("/") or _DRIVE.match(name):
+        return ZipRefusal(
+            name,
+            "unsafe_entry",
+            "The zip names the file by an absolute path; it was not extracted.",
+        )
+    if ".." in name.split("/"):
+        return ZipRefusal(
+            name,
+            "unsafe_entry",
+            "The zip names a file outside its own folder (“..”); it was not extracted.",
+        )
+    mode = info.external_attr >> 16
+    if stat.S_ISLNK(mode):
+        return ZipRefusal(
+            name,
+            "unsafe_entry",
+            "This is a link to another file, not a file; it was not extracted.",
+        )
+    if info.create_system == 3 and stat.S_IFMT(mode) not in (0, stat.S_IFREG):
+        return ZipRefusal(name, "unsafe_entry", "This is not a regular file; it was not extracted.")
+    if info.flag_bits & 0x1:
+        return ZipRefusal(
+            name,
+            "encrypted_entry",
+            "The file is encrypted (password-protected). Zip the photos without a password.",
+        )
     return None
 
 
-def _is_link(info: zipfile.ZipInfo) -> bool:
-    mode = info.external_attr >> 16
-    return stat.S_ISLNK(mode)
+def _read_caption(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    name: str,
+    budget: _Budget,
+    limits: ZipLimits,
+) -> Iterator[ZipRefusal]:
+    """Yield a refusal or return the caption text (a generator used with `yield from`)."""
+    # UTF-8 takes at most 4 bytes a character; a little more for a BOM and line ends.
+    cap = limits.max_caption_chars * 4 + 16
+    data = yield from _read_entry(archive, info, name, cap, budget, limits, kind="caption")
+    if data is None:
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        yield ZipRefusal(
+            name,
+            "caption_not_utf8",
+            "The caption is not UTF-8 text; its photo is kept without it. Save it as UTF-8.",
+        )
+        return None
+    text = " ".join(text.split())
+    if len(text) > limits.max_caption_chars:
+        yield ZipRefusal(
+            name,
+            "caption_too_long",
+            f"The caption has {len(text)} characters; at most {limits.max_caption_chars} are "
+            "allowed. Its photo is kept without it.",
+        )
+        return None
+    return text
 
 
-def _read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
-    """Read an entry, stopping as soon as it passes `limit` bytes, whatever its header says."""
-    chunks, size = [], 0
-    with archive.open(info) as entry:
-        while True:
-            chunk = entry.read(_READ_CHUNK)
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > limit:
-                raise _TooLarge
-            chunks.append(chunk)
+def _read_entry(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    name: str,
+    cap: int,
+    budget: _Budget,
+    limits: ZipLimits,
+    *,
+    kind: str = "photo",
+) -> Iterator[ZipRefusal]:
+    """Yield a refusal or return the entry's bytes, counting what is decompressed.
+
+    The header sizes are not trusted: reading stops as soon as the bytes actually produced pass
+    the per-file cap, the remaining total, or the ratio to the compressed size.
+    """
+    if budget.exhausted is not None:
+        yield ZipRefusal(name, budget.exhausted.code, budget.exhausted.message)
+        return None
+    if budget.entries >= limits.max_entries:
+        budget.exhausted = ZipRefusal(
+            name,
+            "too_many_files",
+            f"The zip holds more than {limits.max_entries} photos and captions; this one and "
+            "the rest were not extracted. Zip only the photos you want to use.",
+        )
+        yield budget.exhausted
+        return None
+    budget.entries += 1
+
+    # zipfile never reads more compressed bytes than the central directory declares, so the
+    # declared compressed size bounds the input; the output is what we count.
+    compressed = max(info.compress_size, 1)
+    remaining = limits.max_total_bytes - budget.decompressed
+    chunks: list[bytes] = []
+    produced = 0
+    refusal: ZipRefusal | None = None
+    try:
+        with archive.open(info) as stream:
+            while True:
+                chunk = stream.read(_READ_CHUNK)
+                if not chunk:
+                    break
+                produced += len(chunk)
+                chunks.append(chunk)
+                if produced > cap:
+                    refusal = _too_large(name, kind, cap)
+                    break
+                if produced > remaining:
+                    refusal = ZipRefusal(
+                        name,
+                        "archive_too_large",
+                        f"The zip unpacks to more than {_mb(limits.max_total_bytes)}; this file "
+                        "and the rest were not extracted. Upload fewer or smaller photos.",
+                    )
+                    budget.exhausted = refusal
+                    break
+                if produced > limits.ratio_floor_bytes and produced > limits.max_ratio * compressed:
+                    refusal = ZipRefusal(name, "suspicious_compression", _BOMB)
+                    break
+    except NotImplementedError:
+        refusal = ZipRefusal(
+            name,
+            "unsupported_compression",
+            "The file uses a compression method we cannot read. Zip it again with the standard "
+            "(deflate) method.",
+        )
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as error:
+        refusal = ZipRefusal(
+            name, "damaged_entry", f"The file is damaged inside the zip ({_short(error)})."
+        )
+    finally:
+        budget.decompressed += produced
+        budget.compressed += min(info.compress_size, compressed)
+
+    if refusal is None and (
+        budget.decompressed > limits.ratio_floor_bytes
+        and budget.decompressed > limits.max_ratio * max(budget.compressed, 1)
+    ):
+        refusal = ZipRefusal(
+            name,
+            "suspicious_compression",
+            "The zip unpacks to far more than its compressed size (a zip bomb?); this file and "
+            "the rest were not extracted.",
+        )
+        budget.exhausted = refusal
+    if refusal is not None:
+        yield refusal
+        return None
+    if kind == "photo" and produced == 0:
+        yield ZipRefusal(name, "empty_file", "The file is empty.")
+        return None
     return b"".join(chunks)
 
 
-def _skipped(name: str) -> bool:
-    path = PurePosixPath(name.replace("\\", "/"))
-    return (
-        name.endswith("/")
-        or path.parts[:1] == ("__MACOSX",)
-        or any(part.startswith(".") for part in path.parts)
-    )
+_BOMB = "The file unpacks to far more than its compressed size (a zip bomb?); it was not extracted."
 
 
-def read_zip(stream: BinaryIO) -> ZipIntake:
-    """Read the photos and same-named `.txt` captions of an uploaded zip."""
+def _too_large(name: str, kind: str, cap: int) -> ZipRefusal:
+    if kind == "caption":
+        return ZipRefusal(
+            name, "caption_too_long", "The caption is too long; its photo is kept without it."
+        )
+    return ZipRefusal(name, "file_too_large", f"The file is larger than {_mb(cap)}.")
+
+
+def _short(error: Exception) -> str:
+    text = str(error) or type(error).__name__
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.0f} MB"
+
+
+# ================================================================================================
+# The training zip
+# ================================================================================================
+
+_SPOOL_IN_MEMORY_BYTES = 32 * 1024 * 1024
+
+
+def build_training_zip(
+    items: Iterable[tuple[str, bytes, str | None]],
+    *,
+    fileobj: BinaryIO | None = None,
+) -> BinaryIO:
+    """Write (filename, image bytes, caption) items as `001.jpg` + `001.txt`, ... into a zip.
+
+    The extension comes from the bytes (JPEG, PNG or WebP), not from `filename`, which only
+    names the photo in error messages. A caption, when there is one, is written as UTF-8 beside
+    its photo. Photos are stored (already compressed), captions deflated, and every timestamp
+    is the same, so the same photos and captions give the same bytes. Returns `fileobj` (by
+    default a SpooledTemporaryFile that stays in memory up to 32 MB) rewound to the start.
+    """
+    # The caller owns the file it gets back and closes it (after the upload to Replicate).
+    out = fileobj or tempfile.SpooledTemporaryFile(_SPOOL_IN_MEMORY_BYTES)  # noqa: SIM115
+    count = 0
     try:
-        archive = zipfile.ZipFile(stream)
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise ArchiveRejected("not_a_zip", "This file is not a zip archive we can read.") from error
-    with archive:
-        entries = [info for info in archive.infolist() if not _skipped(info.filename)]
-        if len(entries) > MAX_ENTRIES:
-            raise ArchiveRejected(
-                "too_many_files",
-                f"The zip holds {len(entries)} files; at most {MAX_ENTRIES} "
-                "(photos and captions) are accepted.",
-            )
-        intake = ZipIntake()
-        images: list[tuple[str, bytes]] = []
-        captions: dict[str, str] = {}
-        total = 0
-        for info in entries:
-            name = info.filename
-            reason = _unsafe_path_reason(name)
-            if reason is None and _is_link(info):
-                reason = "The zip holds a link, not a file; it was not extracted."
-            if reason is None and info.flag_bits & 0x1:
-                reason = "The file is encrypted; upload it without a password."
-            if reason:
-                intake.refused.append(ZipRefusal(name, "unsafe_entry", reason))
-                continue
-            suffix = PurePosixPath(name).suffix.lower()
-            if suffix not in IMAGE_SUFFIXES and suffix != ".txt":
-                intake.refused.append(
-                    ZipRefusal(
-                        name,
-                        "unsupported_format",
-                        "Only photos (JPEG, PNG, WebP, HEIC) and .txt captions are used.",
-                    )
-                )
-                continue
-            # The ratio is checked against what the entry declares, then the read is capped at
-            # the smaller of the per-file limit and what the ratio allows, so a lying header
-            # cannot make us inflate more than that.
-            ratio_cap = max(info.compress_size, 1) * MAX_RATIO
-            limit = min(MAX_ENTRY_BYTES, ratio_cap, MAX_TOTAL_BYTES - total)
-            if info.file_size > MAX_ENTRY_BYTES:
-                intake.refused.append(
-                    ZipRefusal(name, "file_too_large", "The file is larger than 25 MB.")
-                )
-                continue
-            try:
-                data = _read_capped(archive, info, limit)
-            except _TooLarge:
-                if limit == MAX_TOTAL_BYTES - total:
-                    raise ArchiveRejected(
-                        "archive_too_large",
-                        "The zip unpacks to more than "
-                        f"{MAX_TOTAL_BYTES // (1024 * 1024)} MB; upload fewer or smaller photos.",
-                    ) from None
-                code = "file_too_large" if limit == MAX_ENTRY_BYTES else "suspicious_compression"
-                message = (
-                    "The file is larger than 25 MB."
-                    if code == "file_too_large"
-                    else "The file unpacks to far more than its compressed size "
-                    "(a zip bomb?); it was not extracted."
-                )
-                intake.refused.append(ZipRefusal(name, code, message))
-                continue
-            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError):
-                intake.refused.append(
-                    ZipRefusal(name, "damaged_entry", "The file is damaged inside the zip.")
-                )
-                continue
-            total += len(data)
-            if suffix == ".txt":
-                text = data.decode("utf-8", errors="replace")
-                captions[_stem_key(name)] = " ".join(text.split())[:MAX_CAPTION_CHARS]
-            else:
-                images.append((name, data))
-        for name, data in images:
-            intake.images.append(ZipImage(name, data, captions.pop(_stem_key(name), None)))
-        for key in captions:
-            intake.refused.append(
-                ZipRefusal(f"{key}.txt", "caption_without_image", "No photo with the same name.")
-            )
-        return intake
+        with zipfile.ZipFile(out, "w") as archive:
+            for count, (filename, data, caption) in enumerate(items, start=1):
+                stem = f"{count:03d}"
+                entry = zipfile.ZipInfo(f"{stem}.{_extension_of(data, filename)}", _ZIP_EPOCH)
+                entry.compress_type = zipfile.ZIP_STORED
+                entry.external_attr = (stat.S_IFREG | 0o644) << 16
+                archive.writestr(entry, data)
+                text = " ".join(caption.split()) if caption else ""
+                if text:
+                    caption_entry = zipfile.ZipInfo(f"{stem}.txt", _ZIP_EPOCH)
+                    caption_entry.compress_type = zipfile.ZIP_DEFLATED
+                    caption_entry.external_attr = (stat.S_IFREG | 0o644) << 16
+                    archive.writestr(caption_entry, text.encode("utf-8"))
+        if count == 0:
+            raise ValueError("a training zip needs at least one photo")
+    except BaseException:
+        if fileobj is None:
+            out.close()
+        raise
+    out.seek(0)
+    return out
 
 
-def _stem_key(name: str) -> str:
-    path = PurePosixPath(name.replace("\\", "/"))
-    return str(path.with_suffix("")).lower()
-
-
-def build_training_zip(entries: Iterable[tuple[str, bytes, str]]) -> BinaryIO:
-    """Write `NNN.jpg` + `NNN.txt` pairs into a temporary file (in memory while small)."""
-    spooled = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115
-    with zipfile.ZipFile(spooled, "w", compression=zipfile.ZIP_STORED) as archive:
-        for number, (name, data, caption) in enumerate(entries):
-            suffix = PurePosixPath(name).suffix.lower() or ".jpg"
-            archive.writestr(f"{number:03d}{suffix}", data)
-            if caption:
-                archive.writestr(f"{number:03d}.txt", caption)
-    spooled.seek(0)
-    return spooled
+def _extension_of(data: bytes, filename: str) -> str:
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    raise ValueError(f"{filename}: a training photo must be JPEG, PNG or WebP bytes")

@@ -18,6 +18,7 @@ from django.db.models import Sum
 from accounts.quotas import quota_check
 from core.exceptions import DomainError
 
+from .. import archives
 from ..imaging import MAX_UPLOAD_BYTES, ImageRejected, normalise_image, sniff_format
 from ..models import Dataset, DatasetImage
 
@@ -122,15 +123,16 @@ def dataset_images_add(*, dataset: Dataset, files: Iterable[tuple[str, bytes]]) 
 
 def dataset_zip_add(*, dataset: Dataset, stream) -> UploadResult:
     """Add the photos (and `.txt` captions) of a zip; unsafe or bad entries are refused by name."""
-    from .. import archives
-
     try:
-        intake = archives.read_zip(stream)
+        entries = archives.read_photo_zip(stream)
     except archives.ArchiveRejected as error:
-        raise DomainError(error.message, field="file", code=error.code) from error
-    refused = [UploadRefusal(entry.name, entry.code, entry.message) for entry in intake.refused]
+        raise DomainError(error.message, field="archive", code=error.code) from error
+    refused: list[UploadRefusal] = []
     accepted: list[tuple[str, bytes, str]] = []
-    for entry in intake.images:
+    for entry in entries:
+        if isinstance(entry, archives.ZipRefusal):
+            refused.append(UploadRefusal(entry.name, entry.code, entry.message))
+            continue
         problem = _quick_check(entry.name, entry.data)
         if problem:
             refused.append(problem)
@@ -306,8 +308,6 @@ def dataset_storage_bytes(*, user, since=None) -> int:
 @contextlib.contextmanager
 def dataset_training_archive(*, dataset: Dataset, trigger_word: str) -> Iterator[io.IOBase]:
     """The training zip of a dataset's ready photos, `NNN.jpg` + `NNN.txt`, as a temp file."""
-    from .. import archives
-
     images = list(dataset.images.filter(status=DatasetImage.Status.READY).order_by("created_at"))
 
     def entries():
