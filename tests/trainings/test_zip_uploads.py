@@ -1,7 +1,6 @@
 """Zip uploads: good entries are kept, each bad one is refused by name, nothing escapes."""
 
 import io
-import random
 import stat
 import zipfile
 
