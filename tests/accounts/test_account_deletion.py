@@ -79,7 +79,10 @@ def one_of_everything(user: User, *, someone_else: User) -> None:
     # trainings: a dataset with a processed photo (files in storage), a model with a version
     # and a run. Remote models are covered by tests/trainings/test_erasure.py.
     _one_of_each_training_thing(user)
-    # gallery: add generations, images, collections, share links here.
+    # gallery: generations, images (files), collections, share links.
+    from tests.gallery.factories import gallery_one_of_everything
+
+    gallery_one_of_everything(user)
 
 
 def _one_of_each_training_thing(user: User) -> None:

@@ -34,4 +34,4 @@ def test_sign_up_confirm_and_sign_in_in_a_real_browser(page, live_server):
     page.wait_for_url("**/accounts/profile/")
     assert page.get_by_role("heading", name="Robin").is_visible()
     assert page.get_by_text("Confirmed").is_visible()
-    assert page.get_by_test_id("credit-balance").inner_text() == "100"
+    assert page.get_by_test_id("credit-balance").inner_text() == "400"

@@ -339,7 +339,8 @@ def training_runs_reconcile(*, quiet_for: timedelta | None = None) -> int:
     """
     from ..tasks import training_run_refresh_task, training_run_submit_task
 
-    quiet_for = quiet_for or timedelta(seconds=settings.TRAINING_RECONCILE_AFTER_SECONDS)
+    if quiet_for is None:
+        quiet_for = timedelta(seconds=settings.TRAINING_RECONCILE_AFTER_SECONDS)
     cutoff = timezone.now() - quiet_for
     count = 0
     stale = TrainingRun.objects.filter(last_event_at__lt=cutoff)

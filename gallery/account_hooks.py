@@ -1,0 +1,100 @@
+"""What the accounts app needs from the gallery: usage counts, account erasure, data export.
+
+`generations_per_day` counts images asked for (each request counts its `num_outputs`), not
+requests: a plan's "generations per day" is a number of pictures. Failed and canceled requests
+do not count.
+"""
+
+import contextlib
+import logging
+
+from django.db.models import Sum
+
+from accounts.deletion import storage_folder_delete
+from core import replicate_gateway
+
+from .models import Collection, GeneratedImage, Generation, ShareLink
+from .services.images import image_metadata
+
+logger = logging.getLogger(__name__)
+
+
+def count_generated_images(*, user, since=None) -> int:
+    generations = Generation.objects.filter(owner=user).exclude(
+        status__in=[Generation.Status.FAILED, Generation.Status.CANCELED]
+    )
+    if since is not None:
+        generations = generations.filter(created_at__gte=since)
+    return generations.aggregate(total=Sum("num_outputs"))["total"] or 0
+
+
+def gallery_storage_bytes(*, user, since=None) -> int:
+    return (
+        GeneratedImage.objects.filter(owner=user).aggregate(total=Sum("size_bytes"))["total"] or 0
+    )
+
+
+def erase_gallery_data(*, user) -> None:
+    """Running predictions are canceled (nothing else is kept remotely), then files, then rows.
+
+    Safe to run again after a failure: whatever is already gone counts as done.
+    """
+    running = Generation.objects.filter(
+        owner=user,
+        status__in=[Generation.Status.STARTING, Generation.Status.PROCESSING],
+        replicate_prediction_id__isnull=False,
+    )
+    for prediction_id in running.values_list("replicate_prediction_id", flat=True):
+        with contextlib.suppress(replicate_gateway.ReplicateServiceError):
+            replicate_gateway.prediction_cancel(prediction_id=prediction_id)
+    storage_folder_delete(f"gallery/{user.pk}")
+    ShareLink.objects.filter(owner=user).delete()
+    Collection.objects.filter(owner=user).delete()
+    GeneratedImage.objects.filter(owner=user).delete()
+    Generation.objects.filter(owner=user).delete()
+
+
+def export_gallery(*, user, archive) -> None:
+    """Every image as stored (with its AI-generated mark) and a JSON of how each was made."""
+    images = GeneratedImage.objects.filter(owner=user).select_related("generation")
+    rows = []
+    for image in images.order_by("created_at"):
+        metadata = image_metadata(image)
+        try:
+            archive.add_storage_file(f"gallery/{metadata['file']}", image.file.name)
+        except FileNotFoundError:
+            logger.warning("export of user %s: %s is missing", user.pk, image.file.name)
+            metadata["file"] = None
+        rows.append(metadata)
+    archive.add_json("gallery/images.json", rows)
+    archive.add_json(
+        "gallery/collections.json",
+        [
+            {
+                "id": str(collection.id),
+                "name": collection.name,
+                "description": collection.description,
+                "created_at": collection.created_at,
+                "images": [str(pk) for pk in collection.images.values_list("id", flat=True)],
+            }
+            for collection in Collection.objects.filter(owner=user)
+        ],
+    )
+    archive.add_json(
+        "gallery/generations.json",
+        [
+            {
+                "id": str(generation.id),
+                "status": generation.status,
+                "model": generation.model_label,
+                "kind": generation.kind,
+                "prompt": generation.prompt,
+                "parameters": generation.parameters,
+                "cost_credits": generation.cost,
+                "error": generation.error_message,
+                "created_at": generation.created_at,
+                "completed_at": generation.completed_at,
+            }
+            for generation in Generation.objects.filter(owner=user).order_by("created_at")
+        ],
+    )

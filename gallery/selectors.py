@@ -1,0 +1,262 @@
+"""Reads of the gallery app; every one is scoped to the owner (another user's object: 404).
+
+Lists are plain querysets with their related rows joined (`select_related`), so a page costs the
+same number of queries whatever its size. Only approved images are ever shown by default;
+moderation decides what a viewer may see.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from trainings.models import LoraModel
+
+from .models import Collection, GeneratedImage, Generation, ShareLink, StyleLora, StylePreset
+
+Moderation = GeneratedImage.Moderation
+DEFAULT_MODEL = "default"
+
+
+@dataclass(frozen=True)
+class ImageFilters:
+    model: str | None = None  # a LoraModel id, or "default" for the platform's model
+    collection: uuid.UUID | None = None
+    favourite: bool | None = None
+    created_from: date | None = None
+    created_to: date | None = None
+    status: str = Moderation.APPROVED  # a moderation state, or "all"
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+def image_list(*, user, filters: ImageFilters | None = None) -> QuerySet[GeneratedImage]:
+    filters = filters or ImageFilters()
+    images = GeneratedImage.objects.filter(owner=user).select_related(
+        "generation", "generation__lora_model"
+    )
+    if filters.status != "all":
+        images = images.filter(moderation_state=filters.status)
+    if filters.model == DEFAULT_MODEL:
+        images = images.exclude(generation__target__contains=":")
+    elif filters.model:
+        images = images.filter(generation__lora_model_id=filters.model)
+    if filters.collection:
+        images = images.filter(collections__id=filters.collection, collections__owner=user)
+    if filters.favourite is not None:
+        images = images.filter(is_favourite=filters.favourite)
+    if filters.created_from:
+        images = images.filter(created_at__gte=_day_start(filters.created_from))
+    if filters.created_to:
+        images = images.filter(created_at__lt=_day_start(filters.created_to) + timedelta(days=1))
+    return images.order_by("-created_at", "-id")
+
+
+def image_get(*, user, image_id) -> GeneratedImage:
+    return get_object_or_404(
+        GeneratedImage.objects.select_related("generation", "generation__lora_model"),
+        pk=image_id,
+        owner=user,
+    )
+
+
+def image_get_visible(*, user, image_id) -> GeneratedImage:
+    """An image whose file may be shown to its owner (approved by moderation)."""
+    return get_object_or_404(
+        GeneratedImage.objects.select_related("generation"),
+        pk=image_id,
+        owner=user,
+        moderation_state=Moderation.APPROVED,
+    )
+
+
+def images_of_user(*, user, image_ids) -> list[GeneratedImage]:
+    """The user's images among `image_ids` (others' ids are silently not found)."""
+    return list(
+        GeneratedImage.objects.filter(owner=user, pk__in=list(image_ids)).select_related(
+            "generation"
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    next_cursor: str | None
+
+
+def _encode_cursor(image: GeneratedImage) -> str:
+    raw = json.dumps([image.created_at.isoformat(), str(image.id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID] | None:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created, image_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        return datetime.fromisoformat(created), uuid.UUID(image_id)
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+        return None
+
+
+def image_page(*, images: QuerySet[GeneratedImage], cursor: str | None, size: int) -> Page:
+    """One page of a list ordered newest first, by keyset (no OFFSET)."""
+    position = _decode_cursor(cursor) if cursor else None
+    if position is not None:
+        created, image_id = position
+        images = images.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=image_id))
+    items = list(images[: size + 1])
+    next_cursor = _encode_cursor(items[size - 1]) if len(items) > size else None
+    return Page(items=items[:size], next_cursor=next_cursor)
+
+
+def generation_list(*, user, status: str | None = None) -> QuerySet[Generation]:
+    generations = Generation.objects.filter(owner=user).select_related("lora_model")
+    if status:
+        generations = generations.filter(status=status)
+    return generations.order_by("-created_at")
+
+
+def generation_get(*, user, generation_id) -> Generation:
+    return get_object_or_404(
+        Generation.objects.select_related("lora_model", "style_preset", "style_lora"),
+        pk=generation_id,
+        owner=user,
+    )
+
+
+def generation_batch(*, generation: Generation) -> list[Generation]:
+    """The generations sent together with this one (itself alone when it was not a batch)."""
+    if generation.batch_id is None:
+        return [generation]
+    return list(
+        Generation.objects.filter(owner_id=generation.owner_id, batch_id=generation.batch_id)
+        .select_related("lora_model")
+        .order_by("batch_index")
+    )
+
+
+def generation_visible_images(*, generations) -> dict:
+    """Approved images of each generation, by generation id, in output order (one query)."""
+    by_generation: dict = {generation.id: [] for generation in generations}
+    for image in GeneratedImage.objects.filter(
+        generation__in=list(by_generation), moderation_state=Moderation.APPROVED
+    ).order_by("generation_id", "index"):
+        by_generation[image.generation_id].append(image)
+    return by_generation
+
+
+def lora_models_ready(*, user) -> QuerySet[LoraModel]:
+    return (
+        LoraModel.objects.filter(
+            owner=user, status=LoraModel.Status.READY, current_version__isnull=False
+        )
+        .select_related("current_version")
+        .order_by("name")
+    )
+
+
+def lora_model_for_generation(*, user, model_ref: str) -> LoraModel | None:
+    """A user's model named in a URL or a form: its id, name or Replicate name.
+
+    None is the platform's default model (`default`). Another user's model is a 404.
+    """
+    if model_ref == DEFAULT_MODEL:
+        return None
+    models = LoraModel.objects.filter(owner=user).select_related("current_version")
+    try:
+        return models.get(pk=uuid.UUID(str(model_ref)))
+    except (ValueError, LoraModel.DoesNotExist):
+        pass
+    named = models.filter(Q(name__iexact=model_ref) | Q(replicate_name=model_ref))
+    # Two models may share a name: the newest ready one wins, else the newest.
+    found = (
+        named.filter(status=LoraModel.Status.READY).order_by("-created_at").first()
+        or named.order_by("-created_at").first()
+    )
+    if found is None:
+        from core.exceptions import NotFound
+
+        raise NotFound("You have no model with this name.")
+    return found
+
+
+def collection_list(*, user) -> QuerySet[Collection]:
+    return (
+        Collection.objects.filter(owner=user)
+        .annotate(
+            image_count=Count(
+                "images", filter=Q(images__moderation_state=Moderation.APPROVED), distinct=True
+            ),
+            favourite_count=Count(
+                "images",
+                filter=Q(images__moderation_state=Moderation.APPROVED, images__is_favourite=True),
+                distinct=True,
+            ),
+        )
+        .order_by("-created_at")
+    )
+
+
+def collection_get(*, user, collection_id) -> Collection:
+    return get_object_or_404(collection_list(user=user), pk=collection_id)
+
+
+def share_link_list(*, user) -> QuerySet[ShareLink]:
+    return (
+        ShareLink.objects.filter(owner=user)
+        .select_related("image", "collection")
+        .order_by("-created_at")
+    )
+
+
+def share_link_get(*, user, link_id) -> ShareLink:
+    return get_object_or_404(share_link_list(user=user), pk=link_id)
+
+
+def shared_images(*, link: ShareLink) -> QuerySet[GeneratedImage]:
+    """What a share link shows: its image or its collection's, approved ones only."""
+    images = GeneratedImage.objects.filter(
+        owner_id=link.owner_id, moderation_state=Moderation.APPROVED
+    )
+    if link.image_id:
+        images = images.filter(pk=link.image_id)
+    else:
+        images = images.filter(collections__id=link.collection_id)
+    return images.order_by("-created_at", "-id")
+
+
+def style_preset_list() -> QuerySet[StylePreset]:
+    return StylePreset.objects.filter(is_active=True).prefetch_related("examples")
+
+
+def style_preset_get(*, preset_id) -> StylePreset:
+    return get_object_or_404(StylePreset, pk=preset_id, is_active=True)
+
+
+def style_lora_list() -> QuerySet[StyleLora]:
+    return StyleLora.objects.filter(is_active=True)
+
+
+def style_lora_get(*, style_id) -> StyleLora:
+    return get_object_or_404(StyleLora, pk=style_id, is_active=True)
+
+
+def style_lora_find(*, reference: str) -> StyleLora | None:
+    """A catalogue style named by its id, name or `extra_lora` reference."""
+    styles = style_lora_list()
+    try:
+        return styles.get(pk=uuid.UUID(str(reference)))
+    except (ValueError, StyleLora.DoesNotExist):
+        pass
+    return styles.filter(Q(name__iexact=reference) | Q(extra_lora=reference)).first()

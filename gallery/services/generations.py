@@ -1,0 +1,471 @@
+"""Generations: create (credits, quota, inputs), submit to Replicate, follow, cancel, reconcile.
+
+A generation's status only changes through `generation_apply_remote` / `_transition`, along
+allowed transitions, with a conditional UPDATE, so duplicate, late or out-of-order events (a
+`processing` webhook after `succeeded`) change nothing. The outputs are copied into our storage
+before the generation is marked succeeded, so "succeeded" always means "the pictures are here".
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from accounts.quotas import quota_check
+from accounts.services import credits_capture, credits_refund, credits_reserve
+from core import replicate_gateway
+from core.exceptions import Conflict, DomainError
+from core.webhooks import webhook_url
+
+from .. import imaging
+from ..models import Generation, StyleLora, StylePreset
+from .parameters import (
+    DEFAULT_MODEL_LABEL,
+    DEFAULT_MODEL_NAME,
+    MAX_SEED,
+    cost_per_image,
+    parameters_check,
+    prompt_check,
+    prompt_with_phrase,
+    prompt_with_trigger,
+)
+
+logger = logging.getLogger(__name__)
+
+Status = Generation.Status
+
+_RANK = {
+    Status.QUEUED: 0,
+    Status.STARTING: 1,
+    Status.PROCESSING: 2,
+    Status.SUCCEEDED: 3,
+    Status.FAILED: 3,
+    Status.CANCELED: 3,
+}
+_SEED_LINE = re.compile(r"Using seed:\s*(\d+)")
+NSFW_MESSAGE = (
+    "The safety checker blocked every picture of this generation. Try another prompt; "
+    "your credits were refunded."
+)
+
+
+@dataclass
+class GenerationRequest:
+    """What a person asks for, parsed by a form or a serializer (types only, no ranges yet)."""
+
+    prompt: str = ""
+    parameters: dict[str, Any] = field(default_factory=dict)
+    image: bytes | None = None
+    mask: bytes | None = None
+    image_url: str = ""
+    mask_url: str = ""
+    style_preset: StylePreset | None = None
+    style_lora: StyleLora | None = None
+    extra_lora_model: Any = None  # a LoraModel of the same user
+    batch: int = 1
+    source: str = Generation.Source.WEB
+
+
+def _reference(generation: Generation) -> str:
+    return f"generation:{generation.id}"
+
+
+def plain_error_message(raw: str | None) -> str:
+    """What a person is told when a prediction fails: plain words, no traceback."""
+    text = (raw or "").strip()
+    if "nsfw" in text.lower():
+        return NSFW_MESSAGE
+    if not text:
+        return "The generation failed on the image service. Your credits were refunded."
+    last_line = text.splitlines()[-1][:200]
+    return f"The generation failed: {last_line} Your credits were refunded."
+
+
+def _target_of(lora_model) -> tuple[str, str]:
+    if lora_model is None:
+        return DEFAULT_MODEL_NAME, DEFAULT_MODEL_LABEL
+    version = lora_model.current_version
+    return (
+        f"{lora_model.replicate_full_name}:{version.replicate_version_id}",
+        lora_model.name,
+    )
+
+
+def _extra_lora_reference(request: GenerationRequest) -> tuple[str | None, float | None]:
+    if request.style_lora is not None:
+        return request.style_lora.extra_lora, request.style_lora.default_scale
+    model = request.extra_lora_model
+    if model is not None:
+        version = model.current_version
+        return f"{model.replicate_full_name}/{version.replicate_version_id}", None
+    return None, None
+
+
+def _check_request(*, user, lora_model, request: GenerationRequest) -> dict[str, Any]:
+    """Everything about a request that can be wrong, reported by field; returns the plan."""
+    errors: dict[str, list[str]] = {}
+    default_model = lora_model is None
+    if lora_model is not None and (lora_model.owner_id != user.pk or not lora_model.is_ready):
+        errors["lora_model"] = ["This model is not ready: wait until its training has finished."]
+    prompt = request.prompt
+    if not (prompt or "").strip() and request.style_preset is not None:
+        trigger = lora_model.trigger_word if lora_model is not None else "a person"
+        prompt = request.style_preset.prompt_for(trigger)
+    try:
+        prompt = prompt_check(prompt)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    extra = request.extra_lora_model
+    if request.style_lora is not None and extra is not None:
+        errors["extra_lora"] = [
+            "Choose a style from the catalogue or one of your models, not both."
+        ]
+    if extra is not None and (extra.owner_id != user.pk or not extra.is_ready):
+        errors["extra_lora"] = ["This model is not ready: wait until its training has finished."]
+    if request.style_lora is not None and not request.style_lora.is_active:
+        errors["extra_lora"] = ["This style is no longer available."]
+    has_extra = request.style_lora is not None or extra is not None
+    has_image = bool(request.image or request.image_url)
+    has_mask = bool(request.mask or request.mask_url)
+    if default_model:
+        if has_image:
+            errors["image"] = ["The default model does not take an image: choose one of yours."]
+        if has_mask:
+            errors["mask"] = ["The default model does not take a mask: choose one of yours."]
+        if has_extra:
+            errors["extra_lora"] = ["The default model takes no second LoRA."]
+    elif has_mask and not has_image:
+        errors["mask"] = ["A mask needs the image it applies to."]
+    if not 1 <= request.batch <= settings.GENERATION_MAX_BATCH:
+        errors["batch"] = [f"Must be between 1 and {settings.GENERATION_MAX_BATCH}."]
+    try:
+        checked = parameters_check(
+            request.parameters,
+            for_default_model=default_model,
+            has_image=has_image,
+            has_extra_lora=has_extra,
+        )
+    except ValidationError as error:
+        for name, messages in error.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
+        checked = None
+    image = mask = None
+    if not errors and request.image:
+        try:
+            image, size = imaging.init_image_normalise(request.image)
+            if request.mask:
+                mask = imaging.mask_normalise(request.mask, size=size)
+        except imaging.InputImageRejected as error:
+            errors[error.field] = [error.message]
+    if errors:
+        raise ValidationError(errors)
+    assert checked is not None
+    sent = dict(checked.sent)
+    extra_reference, extra_default_scale = _extra_lora_reference(request)
+    if extra_reference:
+        sent["extra_lora"] = extra_reference
+        if "extra_lora_scale" not in sent and extra_default_scale is not None:
+            sent["extra_lora_scale"] = extra_default_scale
+    if lora_model is not None:
+        prompt_sent = prompt_with_trigger(prompt, lora_model.trigger_word)
+    else:
+        prompt_sent = prompt
+    if request.style_lora is not None:
+        prompt_sent = prompt_with_phrase(prompt_sent, request.style_lora.trigger_phrase)
+    if has_mask:
+        kind = Generation.Kind.INPAINT
+    elif has_image:
+        kind = Generation.Kind.IMG2IMG
+    else:
+        kind = Generation.Kind.TEXT2IMG
+    return {
+        "prompt": prompt,
+        "prompt_sent": prompt_sent,
+        "sent": sent,
+        "num_outputs": checked.num_outputs,
+        "unit_cost": cost_per_image(flux_model=checked.flux_model) * checked.num_outputs,
+        "image": image,
+        "mask": mask,
+        "kind": kind,
+    }
+
+
+def generation_create(*, user, lora_model, request: GenerationRequest) -> list[Generation]:
+    """Check, reserve credits and queue 1 to n generations; each is sent by a task.
+
+    A batch of n requests shares a `batch_id`; with a seed s, request i uses s + i so that each
+    has its own seed and the whole batch can be made again.
+    """
+    plan = _check_request(user=user, lora_model=lora_model, request=request)
+    target, label = _target_of(lora_model)
+    batch_id = uuid.uuid4() if request.batch > 1 else None
+    seed = plan["sent"].get("seed")
+    saved_files: list[str] = []
+    try:
+        with transaction.atomic():
+            quota_check(
+                user=user,
+                kind="generations_per_day",
+                amount=plan["num_outputs"] * request.batch,
+            )
+            quota_check(user=user, kind="storage_bytes", amount=1)
+            generations = []
+            for index in range(request.batch):
+                parameters = dict(plan["sent"])
+                if seed is not None:
+                    parameters["seed"] = (seed + index) % (MAX_SEED + 1)
+                generation = Generation(
+                    owner=user,
+                    lora_model=lora_model,
+                    lora_version=lora_model.current_version if lora_model else None,
+                    target=target,
+                    model_label=label,
+                    kind=plan["kind"],
+                    source=request.source,
+                    prompt=plan["prompt"],
+                    prompt_sent=plan["prompt_sent"],
+                    parameters=parameters,
+                    seed=parameters.get("seed"),
+                    num_outputs=plan["num_outputs"],
+                    batch_id=batch_id,
+                    batch_index=index,
+                    style_preset=request.style_preset,
+                    style_lora=request.style_lora,
+                    extra_lora_model=request.extra_lora_model,
+                    init_image_url=request.image_url or "",
+                    cost=plan["unit_cost"],
+                )
+                if request.mask_url:
+                    generation.parameters["mask_url"] = request.mask_url
+                if plan["image"]:
+                    generation.init_image.save("image.png", ContentFile(plan["image"]), save=False)
+                    saved_files.append(generation.init_image.name)
+                if plan["mask"]:
+                    generation.mask.save("mask.png", ContentFile(plan["mask"]), save=False)
+                    saved_files.append(generation.mask.name)
+                generation.save()
+                credits_reserve(
+                    user=user,
+                    amount=generation.cost,
+                    reason=f"Generation with {label}",
+                    reference=_reference(generation),
+                )
+                generations.append(generation)
+            from ..tasks import generation_submit_task
+
+            for generation in generations:
+                generation_submit_task.delay_on_commit(str(generation.id))
+    except BaseException:
+        for name in saved_files:
+            default_storage.delete(name)
+        raise
+    logger.info(
+        "user %s queued %d generation(s) on %s", user.pk, len(generations), target.split(":")[0]
+    )
+    return generations
+
+
+def _input_file(name: str, filename: str) -> io.BytesIO:
+    with default_storage.open(name, "rb") as handle:
+        stream = io.BytesIO(handle.read())
+    stream.name = filename  # the client uploads it through the Files API under this name
+    return stream
+
+
+def _prediction_input(generation: Generation) -> dict[str, Any]:
+    prediction_input: dict[str, Any] = {"prompt": generation.prompt_sent}
+    parameters = dict(generation.parameters)
+    mask_url = parameters.pop("mask_url", None)
+    prediction_input.update(parameters)
+    if generation.init_image:
+        prediction_input["image"] = _input_file(generation.init_image.name, "image.png")
+    elif generation.init_image_url:
+        prediction_input["image"] = generation.init_image_url
+    if generation.mask:
+        prediction_input["mask"] = _input_file(generation.mask.name, "mask.png")
+    elif mask_url:
+        prediction_input["mask"] = mask_url
+    return prediction_input
+
+
+def generation_submit(*, generation_id) -> Generation | None:
+    """Start the prediction. Safe to run twice: only a queued generation without a Replicate id
+    is sent."""
+    generation = Generation.objects.filter(pk=generation_id).first()
+    if (
+        generation is None
+        or generation.status != Status.QUEUED
+        or generation.replicate_prediction_id
+    ):
+        return generation
+    model_name, _, version_id = generation.target.partition(":")
+    target = {"version_id": version_id} if version_id else {"model_name": model_name}
+    job = replicate_gateway.prediction_start(
+        prediction_input=_prediction_input(generation),
+        webhook_url=webhook_url(kind="prediction"),
+        **target,
+    )
+    now = timezone.now()
+    updated = Generation.objects.filter(
+        pk=generation.pk, status=Status.QUEUED, replicate_prediction_id__isnull=True
+    ).update(replicate_prediction_id=job.id, submitted_at=now, last_event_at=now)
+    if not updated:
+        # Canceled while we were sending it: stop the remote prediction too.
+        replicate_gateway.prediction_cancel(prediction_id=job.id)
+        generation.refresh_from_db()
+        return generation
+    return generation_apply_remote(job=job) or generation
+
+
+def generation_fail(*, generation: Generation, message: str) -> Generation:
+    """Submission failed for good: the generation fails with a reason, the credits come back."""
+    _transition(generation, Status.FAILED, error_message=message[:500], completed_at=timezone.now())
+    generation.refresh_from_db()
+    return generation
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    return parse_datetime(value) if value else None
+
+
+def generation_apply_remote(*, job: replicate_gateway.RemoteJob) -> Generation | None:
+    """Apply what Replicate says of a prediction (from the webhook's task or a poll).
+
+    On success the outputs are downloaded and stored first; a download that fails for a while
+    raises ReplicateUnavailable (the task retries, reconciliation polls again later).
+    """
+    from .images import generation_outputs_store
+
+    generation = Generation.objects.filter(replicate_prediction_id=job.id).first()
+    if generation is None:
+        logger.warning("no generation for replicate prediction %s", job.id)
+        return None
+    fields: dict[str, Any] = {"last_event_at": timezone.now()}
+    if job.metrics:
+        fields["metrics"] = job.metrics
+    if job.started_at:
+        fields["started_at"] = _parse_time(job.started_at)
+    if match := _SEED_LINE.search(job.logs or ""):
+        fields["seed_used"] = int(match.group(1))
+    target = Status(job.status) if job.status in Status.values else None
+    if target is None or target == Status.QUEUED:
+        return generation
+    if target in Generation.TERMINAL:
+        fields["completed_at"] = _parse_time(job.completed_at) or timezone.now()
+    if target == Status.FAILED:
+        fields["error_message"] = plain_error_message(job.error)
+    if target == Status.SUCCEEDED and generation.status in (*Generation.ACTIVE, Status.SUCCEEDED):
+        urls = job.output_urls
+        if not urls:
+            target = Status.FAILED
+            fields["error_message"] = (
+                "The image service finished without any picture. Your credits were refunded."
+            )
+        else:
+            seed = fields.get("seed_used", generation.seed_used or generation.seed)
+            try:
+                generation_outputs_store(generation=generation, urls=urls, seed=seed)
+            except replicate_gateway.ReplicateUnavailable:
+                raise
+            except (replicate_gateway.ReplicateServiceError, DomainError) as error:
+                logger.warning("outputs of %s could not be stored: %s", generation.id, error)
+                target = Status.FAILED
+                fields["error_message"] = (
+                    "The pictures could not be fetched from the image service. "
+                    "Your credits were refunded."
+                )
+    if target == generation.status and target not in Generation.TERMINAL:
+        Generation.objects.filter(pk=generation.pk, status=target).update(**fields)
+    else:
+        _transition(generation, target, **fields)
+    generation.refresh_from_db()
+    return generation
+
+
+@transaction.atomic
+def _transition(generation: Generation, target: str, **fields) -> bool:
+    allowed_from = [status for status, rank in _RANK.items() if rank < _RANK[target]]
+    changed = Generation.objects.filter(pk=generation.pk, status__in=allowed_from).update(
+        status=target, **fields
+    )
+    if not changed:
+        return False
+    reservation = _reservation_id(generation)
+    if reservation is not None:
+        if target == Status.SUCCEEDED:
+            credits_capture(reservation=reservation)
+        elif target in (Status.FAILED, Status.CANCELED):
+            credits_refund(reservation=reservation)
+    logger.info("generation %s is %s", generation.id, target)
+    return True
+
+
+def _reservation_id(generation: Generation) -> int | None:
+    from accounts.models import CreditEntry
+
+    return (
+        CreditEntry.objects.filter(kind=CreditEntry.Kind.RESERVE, reference=_reference(generation))
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def generation_cancel(*, generation: Generation) -> Generation:
+    """Cancel a generation that has not ended; a queued one stops before it reaches Replicate."""
+    if generation.is_terminal:
+        raise Conflict("This generation has already ended.")
+    if generation.replicate_prediction_id:
+        job = replicate_gateway.prediction_cancel(prediction_id=generation.replicate_prediction_id)
+        generation_apply_remote(job=job)
+        generation.refresh_from_db()
+        if generation.is_terminal:
+            return generation
+    now = timezone.now()
+    _transition(generation, Status.CANCELED, completed_at=now, last_event_at=now)
+    generation.refresh_from_db()
+    return generation
+
+
+def generation_refresh(*, replicate_prediction_id: str) -> Generation | None:
+    """Re-read a prediction from Replicate (the authoritative state) and apply it."""
+    job = replicate_gateway.prediction_get(prediction_id=replicate_prediction_id)
+    return generation_apply_remote(job=job)
+
+
+def generations_reconcile(*, quiet_for: timedelta | None = None) -> int:
+    """Poll generations with no news for a while, so a lost webhook never leaves one stuck.
+
+    Queued generations whose submission task was lost are submitted again.
+    """
+    from ..tasks import generation_refresh_task, generation_submit_task
+
+    if quiet_for is None:
+        quiet_for = timedelta(seconds=settings.GENERATION_RECONCILE_AFTER_SECONDS)
+    cutoff = timezone.now() - quiet_for
+    count = 0
+    stale = Generation.objects.filter(last_event_at__lt=cutoff)
+    for prediction_id in stale.filter(
+        status__in=[Status.STARTING, Status.PROCESSING], replicate_prediction_id__isnull=False
+    ).values_list("replicate_prediction_id", flat=True):
+        generation_refresh_task.delay(prediction_id)
+        count += 1
+    for generation_id in stale.filter(
+        status=Status.QUEUED, replicate_prediction_id__isnull=True
+    ).values_list("id", flat=True):
+        Generation.objects.filter(pk=generation_id).update(last_event_at=timezone.now())
+        generation_submit_task.delay(str(generation_id))
+        count += 1
+    return count

@@ -1,0 +1,176 @@
+"""Generated images: storing outputs, moderation, favourites, deletion, zips, avatars."""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import zipfile
+from collections.abc import Iterable
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.services import user_avatar_set
+from core import replicate_gateway
+from core.exceptions import Conflict, DomainError
+
+from .. import imaging
+from ..models import GeneratedImage, Generation
+
+logger = logging.getLogger(__name__)
+
+Moderation = GeneratedImage.Moderation
+
+
+def generation_outputs_store(
+    *, generation: Generation, urls: list[str], seed: int | None
+) -> list[GeneratedImage]:
+    """Copy each output into our storage (Replicate's URLs expire) and moderate it.
+
+    Safe to run twice, even at the same time: an output already stored is skipped, and the
+    unique (generation, index) constraint settles a race (the loser's files are deleted).
+    """
+    stored = []
+    existing = set(generation.images.values_list("index", flat=True))
+    for index, url in enumerate(urls):
+        if index in existing:
+            continue
+        data, _media_type = replicate_gateway.output_download(url=url)
+        processed = imaging.output_process(
+            data,
+            description=(
+                f"AI-generated image (generation {generation.id}, output {index + 1}) made with "
+                f"{generation.model_label} on the Avatars platform."
+            ),
+        )
+        image = GeneratedImage(
+            owner_id=generation.owner_id,
+            generation=generation,
+            index=index,
+            placeholder_color=processed.placeholder_color,
+            placeholder=processed.placeholder,
+            width=processed.width,
+            height=processed.height,
+            format=processed.format,
+            size_bytes=len(processed.content) + len(processed.thumbnail),
+            seed=seed,
+            created_at=timezone.now(),
+        )
+        image.file.save(f"image.{processed.format}", ContentFile(processed.content), save=False)
+        image.thumbnail.save("thumbnail.webp", ContentFile(processed.thumbnail), save=False)
+        try:
+            with transaction.atomic():
+                image.save(force_insert=True)
+        except IntegrityError:
+            default_storage.delete(image.file.name)
+            default_storage.delete(image.thumbnail.name)
+            continue
+        stored.append(generated_image_moderate(image=image))
+    return stored
+
+
+def generated_image_moderate(*, image: GeneratedImage) -> GeneratedImage:
+    """Decide whether a stored image may be shown. The one place moderation plugs in.
+
+    Until the moderation guardrails land, every image is approved.
+    """
+    GeneratedImage.objects.filter(pk=image.pk, moderation_state=Moderation.PENDING).update(
+        moderation_state=Moderation.APPROVED, moderated_at=timezone.now()
+    )
+    image.refresh_from_db(fields=["moderation_state", "moderated_at"])
+    return image
+
+
+def image_favourite_set(*, image: GeneratedImage, favourite: bool) -> GeneratedImage:
+    GeneratedImage.objects.filter(pk=image.pk).update(is_favourite=favourite)
+    image.is_favourite = favourite
+    return image
+
+
+def _files_delete(names: Iterable[str]) -> None:
+    for name in names:
+        if name:
+            try:
+                default_storage.delete(name)
+            except OSError:  # already gone, or the storage hiccuped: the row goes anyway
+                logger.warning("could not delete %s", name)
+
+
+def image_delete(*, image: GeneratedImage) -> None:
+    """Delete an image: its file, its thumbnail, its row (and so its share links)."""
+    images_delete(images=[image])
+
+
+def images_delete(*, images: Iterable[GeneratedImage]) -> int:
+    images = list(images)
+    with transaction.atomic():
+        GeneratedImage.objects.filter(pk__in=[image.pk for image in images]).delete()
+    _files_delete(name for image in images for name in (image.file.name, image.thumbnail.name))
+    return len(images)
+
+
+def image_metadata(image: GeneratedImage) -> dict:
+    """Everything known about an image and how it was made (exports, zips)."""
+    generation = image.generation
+    return {
+        "id": str(image.id),
+        "file": f"{image.id}.{image.format}",
+        "created_at": image.created_at,
+        "width": image.width,
+        "height": image.height,
+        "format": image.format,
+        "size_bytes": image.size_bytes,
+        "seed": image.seed,
+        "favourite": image.is_favourite,
+        "moderation_state": image.moderation_state,
+        "ai_generated": True,
+        "generation": {
+            "id": str(generation.id),
+            "model": generation.model_label,
+            "target": generation.target,
+            "kind": generation.kind,
+            "prompt": generation.prompt,
+            "prompt_sent": generation.prompt_sent,
+            "parameters": generation.parameters,
+            "seed_requested": generation.seed,
+            "seed_used": generation.seed_used,
+            "metrics": generation.metrics,
+            "cost_credits": generation.cost,
+            "created_at": generation.created_at,
+            "completed_at": generation.completed_at,
+        },
+    }
+
+
+def images_zip(*, images: Iterable[GeneratedImage]) -> tempfile.SpooledTemporaryFile:
+    """A zip of the images (stored as they are) and a metadata.json, ready to stream."""
+    handle = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115
+    rows = []
+    with zipfile.ZipFile(handle, "w", allowZip64=True) as archive:
+        for image in images:
+            metadata = image_metadata(image)
+            with default_storage.open(image.file.name, "rb") as source:
+                archive.writestr(metadata["file"], source.read(), compress_type=zipfile.ZIP_STORED)
+            rows.append(metadata)
+        archive.writestr(
+            "metadata.json",
+            json.dumps(rows, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False),
+            compress_type=zipfile.ZIP_DEFLATED,
+        )
+    handle.seek(0)
+    return handle
+
+
+def image_set_as_avatar(*, user, image: GeneratedImage):
+    """Make one of your images your profile picture."""
+    if image.owner_id != user.pk:
+        raise DomainError("Unknown image.", code="not_found")
+    if not image.is_visible:
+        raise Conflict("This image cannot be used while it is being checked.")
+    with default_storage.open(image.file.name, "rb") as handle:
+        content = handle.read()
+    return user_avatar_set(user=user, content=content)

@@ -1,0 +1,83 @@
+"""Share links: a signed token naming one image or one collection, that can expire or be revoked.
+
+The token is the link's id signed with the project's secret (django.core.signing), so it cannot
+be guessed or forged, and the owner can copy the link again later. Whether a link still works is
+decided by its row: revoked or expired links answer 404, like links that never existed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.utils import timezone
+
+from core.exceptions import DomainError, NotFound
+
+from ..models import Collection, GeneratedImage, ShareLink
+
+_SALT = "gallery.share-link"
+
+
+def share_link_token(link: ShareLink) -> str:
+    return signing.Signer(salt=_SALT).sign(link.id.hex)
+
+
+def share_link_create(
+    *,
+    user,
+    image: GeneratedImage | None = None,
+    collection: Collection | None = None,
+    expires_in_days: int | None = None,
+    never_expires: bool = False,
+) -> ShareLink:
+    """A new link to an image or a collection of the user's (None days: the default)."""
+    if (image is None) == (collection is None):
+        raise DomainError("Share one image or one collection.", field="image", code="invalid")
+    target = image or collection
+    if target.owner_id != user.pk:
+        raise NotFound("Unknown image or collection.")
+    if image is not None and not image.is_visible:
+        raise DomainError(
+            "This image cannot be shared while it is being checked.", field="image", code="hidden"
+        )
+    expires_at: datetime | None = None
+    if not never_expires:
+        days = settings.SHARE_LINK_DEFAULT_DAYS if expires_in_days is None else expires_in_days
+        if not 1 <= days <= settings.SHARE_LINK_MAX_DAYS:
+            raise DomainError(
+                f"A link lasts 1 to {settings.SHARE_LINK_MAX_DAYS} days.",
+                field="expires_in_days",
+                code="invalid",
+            )
+        expires_at = timezone.now() + timedelta(days=days)
+    return ShareLink.objects.create(
+        owner=user, image=image, collection=collection, expires_at=expires_at
+    )
+
+
+def share_link_revoke(*, link: ShareLink) -> ShareLink:
+    ShareLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    link.refresh_from_db()
+    return link
+
+
+def share_link_resolve(*, token: str) -> ShareLink:
+    """The active link a token names; NotFound for a forged, revoked or expired one."""
+    try:
+        link_id = signing.Signer(salt=_SALT).unsign(token)
+    except signing.BadSignature as error:
+        raise NotFound("This link does not exist or is no longer shared.") from error
+    link = (
+        ShareLink.objects.select_related("image", "collection", "owner").filter(id=link_id).first()
+    )
+    if link is None or not link.is_active():
+        raise NotFound("This link does not exist or is no longer shared.")
+    return link
+
+
+def share_link_viewed(*, link: ShareLink) -> None:
+    from django.db.models import F
+
+    ShareLink.objects.filter(pk=link.pk).update(view_count=F("view_count") + 1)
