@@ -35,44 +35,23 @@ _READ_CHUNK = 64 * 1024
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
-# Defaults of ZipLimits, read when a zip is opened (so a test can lower one with monkeypatch).
-MAX_ENTRIES = 60  # photos and captions; skipped system files do not count
-# Entries listed in the central directory, counted before zipfile parses it: a zip a few MB in
-# size can list millions of entries, and zipfile would hold every one in memory.
-MAX_DECLARED_ENTRIES = 1000
-MAX_ARCHIVE_BYTES = 500 * 1024 * 1024  # the zip file itself
-MAX_TOTAL_BYTES = 400 * 1024 * 1024  # decompressed, over all entries
-MAX_FILE_BYTES = MAX_UPLOAD_BYTES  # decompressed, one photo
-MAX_RATIO = 100  # decompressed : compressed, per entry and overall; JPEG and HEIC are ~1:1
-# Below this many decompressed bytes the ratio is not checked: a small text file of repeated
-# characters compresses far better than 100:1 and is harmless.
-RATIO_FLOOR_BYTES = 1024 * 1024
-MAX_CAPTION_CHARS = 1000
-
-
 @dataclass(frozen=True)
 class ZipLimits:
-    max_entries: int
-    max_declared_entries: int
-    max_archive_bytes: int
-    max_total_bytes: int
-    max_file_bytes: int
-    max_ratio: int
-    ratio_floor_bytes: int
-    max_caption_chars: int
+    max_entries: int = 60  # photos and captions; skipped system files do not count
+    # Entries listed in the central directory, counted before zipfile parses it: a zip a few MB
+    # in size can list millions of entries, and zipfile would hold every one in memory.
+    max_declared_entries: int = 1000
+    max_archive_bytes: int = 500 * 1024 * 1024  # the zip file itself
+    max_total_bytes: int = 400 * 1024 * 1024  # decompressed, over all entries
+    max_file_bytes: int = MAX_UPLOAD_BYTES  # decompressed, one photo
+    max_ratio: int = 100  # decompressed : compressed, per entry and overall; JPEG/HEIC are ~1:1
+    # Below this many decompressed bytes the ratio is not checked: a small text file of repeated
+    # characters compresses far better than 100:1 and is harmless.
+    ratio_floor_bytes: int = 1024 * 1024
+    max_caption_chars: int = 1000
 
-    @classmethod
-    def default(cls) -> ZipLimits:
-        return cls(
-            max_entries=MAX_ENTRIES,
-            max_declared_entries=MAX_DECLARED_ENTRIES,
-            max_archive_bytes=MAX_ARCHIVE_BYTES,
-            max_total_bytes=MAX_TOTAL_BYTES,
-            max_file_bytes=MAX_FILE_BYTES,
-            max_ratio=MAX_RATIO,
-            ratio_floor_bytes=RATIO_FLOOR_BYTES,
-            max_caption_chars=MAX_CAPTION_CHARS,
-        )
+
+DEFAULT_LIMITS = ZipLimits()
 
 
 class ArchiveRejected(DomainError):
@@ -109,7 +88,7 @@ ZipEntryResult = ZipPhoto | ZipRefusal
 
 
 def read_photo_zip(
-    fileobj: BinaryIO, *, limits: ZipLimits | None = None
+    fileobj: BinaryIO, *, limits: ZipLimits = DEFAULT_LIMITS
 ) -> Iterator[ZipEntryResult]:
     """Check an uploaded zip and return an iterator over its entries.
 
@@ -119,13 +98,12 @@ def read_photo_zip(
     message). Captions (`name.txt` beside `name.jpg`) are attached to their photo, not yielded;
     directories, `__MACOSX/` and dotfiles are skipped.
 
-    Refusal codes: unsafe_entry (absolute path, `..`, link or special file), encrypted_entry,
-    duplicate_name, unsupported_format (not a photo or caption), caption_without_image,
-    caption_not_utf8, caption_too_long, empty_file, file_too_large, suspicious_compression,
-    damaged_entry, unsupported_compression, and for the entries after a limit was reached:
-    too_many_files, archive_too_large.
+    Refusal codes: absolute_path, parent_path, symlink, not_a_file, encrypted, duplicate_name,
+    not_a_photo, caption_without_image, caption_not_utf8, caption_too_long, empty_file,
+    file_too_large, compression_ratio, corrupt_entry, unsupported_compression; and, for every
+    entry after a limit was reached, too_many_files or archive_too_large. Each message names
+    the entry.
     """
-    limits = limits or ZipLimits.default()
     archive = _open_archive(fileobj, limits)
     return _iter_entries(archive, limits)
 
@@ -196,7 +174,13 @@ class _Budget:
     entries: int = 0
     decompressed: int = 0
     compressed: int = 0
-    exhausted: ZipRefusal | None = None
+    # Once a limit of the whole archive is reached, every later entry is refused the same way:
+    # (code, message with {name} in it).
+    exhausted: tuple[str, str] | None = None
+
+    def exhaust(self, name: str, code: str, message: str) -> ZipRefusal:
+        self.exhausted = (code, message)
+        return ZipRefusal(name, code, message.format(name=name))
 
 
 def _iter_entries(archive: zipfile.ZipFile, limits: ZipLimits) -> Iterator[ZipEntryResult]:
@@ -213,7 +197,9 @@ def _iter_entries(archive: zipfile.ZipFile, limits: ZipLimits) -> Iterator[ZipEn
             refusal = _unsafe(info, name)
             if refusal is None and name in seen:
                 refusal = ZipRefusal(
-                    name, "duplicate_name", "Another file in the zip has the same name."
+                    name,
+                    "duplicate_name",
+                    f"{name} appears twice in the zip; the second is ignored.",
                 )
             if refusal is not None:
                 yield refusal
@@ -228,8 +214,9 @@ def _iter_entries(archive: zipfile.ZipFile, limits: ZipLimits) -> Iterator[ZipEn
             else:
                 yield ZipRefusal(
                     name,
-                    "unsupported_format",
-                    "Only photos (JPEG, PNG, WebP, HEIC) and their .txt captions are used.",
+                    "not_a_photo",
+                    f"{name} is not a photo: only JPEG, PNG, WebP and HEIC photos are used, "
+                    "with optional .txt captions of the same name.",
                 )
 
         # Captions are read first: they are small, and a photo needs its caption when it is
@@ -239,7 +226,9 @@ def _iter_entries(archive: zipfile.ZipFile, limits: ZipLimits) -> Iterator[ZipEn
         for stem, (info, name) in captions.items():
             if stem not in photo_stems:
                 yield ZipRefusal(
-                    name, "caption_without_image", "No photo with the same name is in the zip."
+                    name,
+                    "caption_without_image",
+                    f"{name} is a caption but there is no photo with the same name beside it.",
                 )
                 continue
             text = yield from _read_caption(archive, info, name, budget, limits)
@@ -273,34 +262,24 @@ _DRIVE = re.compile(r"^[a-zA-Z]:")
 
 
 def _unsafe(info: zipfile.ZipInfo, name: str) -> ZipRefusal | None:
-    if "\x00" in info.orig_filename:
-        return ZipRefusal(name, "unsafe_entry", "The file name is not valid; it was not extracted.")
     if name.startswith("/") or _DRIVE.match(name):
         return ZipRefusal(
-            name,
-            "unsafe_entry",
-            "The zip names the file by an absolute path; it was not extracted.",
+            name, "absolute_path", f"{name} has an absolute path; zip entries must be relative."
         )
     if ".." in name.split("/"):
         return ZipRefusal(
-            name,
-            "unsafe_entry",
-            "The zip names a file outside its own folder (“..”); it was not extracted.",
+            name, "parent_path", f"{name} points outside the zip (it contains ..); it is refused."
         )
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
-        return ZipRefusal(
-            name,
-            "unsafe_entry",
-            "This is a link to another file, not a file; it was not extracted.",
-        )
+        return ZipRefusal(name, "symlink", f"{name} is a symbolic link, not a file; it is refused.")
     if info.create_system == 3 and stat.S_IFMT(mode) not in (0, stat.S_IFREG):
-        return ZipRefusal(name, "unsafe_entry", "This is not a regular file; it was not extracted.")
+        return ZipRefusal(name, "not_a_file", f"{name} is not a regular file; it is refused.")
     if info.flag_bits & 0x1:
         return ZipRefusal(
             name,
-            "encrypted_entry",
-            "The file is encrypted (password-protected). Zip the photos without a password.",
+            "encrypted",
+            f"{name} is encrypted (password-protected). Zip the photos without a password.",
         )
     return None
 
@@ -324,7 +303,7 @@ def _read_caption(
         yield ZipRefusal(
             name,
             "caption_not_utf8",
-            "The caption is not UTF-8 text; its photo is kept without it. Save it as UTF-8.",
+            f"{name} is not UTF-8 text. Save the caption as UTF-8; the photo is kept without it.",
         )
         return None
     text = " ".join(text.split())
@@ -332,8 +311,8 @@ def _read_caption(
         yield ZipRefusal(
             name,
             "caption_too_long",
-            f"The caption has {len(text)} characters; at most {limits.max_caption_chars} are "
-            "allowed. Its photo is kept without it.",
+            f"{name} has {len(text)} characters; captions can have at most "
+            f"{limits.max_caption_chars}. The photo is kept without it.",
         )
         return None
     return text
@@ -355,16 +334,16 @@ def _read_entry(
     the per-file cap, the remaining total, or the ratio to the compressed size.
     """
     if budget.exhausted is not None:
-        yield ZipRefusal(name, budget.exhausted.code, budget.exhausted.message)
+        code, message = budget.exhausted
+        yield ZipRefusal(name, code, message.format(name=name))
         return None
     if budget.entries >= limits.max_entries:
-        budget.exhausted = ZipRefusal(
+        yield budget.exhaust(
             name,
             "too_many_files",
-            f"The zip holds more than {limits.max_entries} photos and captions; this one and "
-            "the rest were not extracted. Zip only the photos you want to use.",
+            f"The zip has more than {limits.max_entries} photos and captions; {{name}} and the "
+            "rest are ignored. Zip only the photos you want to use.",
         )
-        yield budget.exhausted
         return None
     budget.entries += 1
 
@@ -387,27 +366,33 @@ def _read_entry(
                     refusal = _too_large(name, kind, cap)
                     break
                 if produced > remaining:
-                    refusal = ZipRefusal(
+                    refusal = budget.exhaust(
                         name,
                         "archive_too_large",
-                        f"The zip unpacks to more than {_mb(limits.max_total_bytes)}; this file "
-                        "and the rest were not extracted. Upload fewer or smaller photos.",
+                        f"The photos in the zip add up to more than "
+                        f"{_mb(limits.max_total_bytes)}; {{name}} and the rest are ignored.",
                     )
-                    budget.exhausted = refusal
                     break
                 if produced > limits.ratio_floor_bytes and produced > limits.max_ratio * compressed:
-                    refusal = ZipRefusal(name, "suspicious_compression", _BOMB)
+                    refusal = ZipRefusal(
+                        name,
+                        "compression_ratio",
+                        f"{name} expands more than {limits.max_ratio} times when unzipped, "
+                        "which photos never do; it is refused as a possible zip bomb.",
+                    )
                     break
     except NotImplementedError:
         refusal = ZipRefusal(
             name,
             "unsupported_compression",
-            "The file uses a compression method we cannot read. Zip it again with the standard "
-            "(deflate) method.",
+            f"{name} uses a compression method we cannot read. Zip it again with standard "
+            "(deflate) compression.",
         )
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as error:
         refusal = ZipRefusal(
-            name, "damaged_entry", f"The file is damaged inside the zip ({_short(error)})."
+            name,
+            "corrupt_entry",
+            f"{name} is damaged in the zip and cannot be read ({_short(error)}).",
         )
     finally:
         budget.decompressed += produced
@@ -417,31 +402,29 @@ def _read_entry(
         budget.decompressed > limits.ratio_floor_bytes
         and budget.decompressed > limits.max_ratio * max(budget.compressed, 1)
     ):
-        refusal = ZipRefusal(
+        refusal = budget.exhaust(
             name,
-            "suspicious_compression",
-            "The zip unpacks to far more than its compressed size (a zip bomb?); this file and "
-            "the rest were not extracted.",
+            "compression_ratio",
+            f"The zip expands more than {limits.max_ratio} times when unzipped, which photos "
+            "never do; {name} and the rest are refused as a possible zip bomb.",
         )
-        budget.exhausted = refusal
     if refusal is not None:
         yield refusal
         return None
     if kind == "photo" and produced == 0:
-        yield ZipRefusal(name, "empty_file", "The file is empty.")
+        yield ZipRefusal(name, "empty_file", f"{name} is empty.")
         return None
     return b"".join(chunks)
-
-
-_BOMB = "The file unpacks to far more than its compressed size (a zip bomb?); it was not extracted."
 
 
 def _too_large(name: str, kind: str, cap: int) -> ZipRefusal:
     if kind == "caption":
         return ZipRefusal(
-            name, "caption_too_long", "The caption is too long; its photo is kept without it."
+            name, "caption_too_long", f"{name} is too long for a caption; the photo is kept."
         )
-    return ZipRefusal(name, "file_too_large", f"The file is larger than {_mb(cap)}.")
+    return ZipRefusal(
+        name, "file_too_large", f"{name} is larger than {_mb(cap)}; photos can be at most that."
+    )
 
 
 def _short(error: Exception) -> str:

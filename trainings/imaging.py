@@ -23,7 +23,7 @@ import io
 import logging
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 import pillow_heif
@@ -106,18 +106,18 @@ def normalise_image(
         raise ValueError("long_side and thumbnail_long_side are too small")
     data = _read_capped(upload, max_bytes)
     with warnings.catch_warnings():
-        # Pillow warns (rather than fails) between 89 and 179 MP; our own limit is lower anyway,
-        # but a warning must never let a bomb through.
+        # Pillow warns (rather than fails) between 89 and 179 MP: make that a refusal too. (Our
+        # own check below is lower, 60 MP, and does not depend on this filter, which is
+        # process-wide and not thread-safe.)
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = _open(data)
             try:
-                result = _normalise(
+                result, rgb = _normalise(
                     image,
                     data,
                     long_side=long_side,
                     thumbnail_long_side=thumbnail_long_side,
-                    measure=measure,
                     max_pixels=max_pixels,
                     min_short_side=min_short_side,
                 )
@@ -140,6 +140,10 @@ def normalise_image(
             # hostile input; whatever it is, the file cannot be read.
             logger.info("image refused as unreadable: %s: %s", type(error).__name__, error)
             raise ImageRejected("unreadable", _unreadable_message(data)) from error
+    # Outside the guard above: a failure here is ours, not the upload's, and must not be
+    # reported to the person as an unreadable file.
+    if measure:
+        result = replace(result, measurements=measure_image(rgb))
     return result
 
 
@@ -185,10 +189,9 @@ def _normalise(
     *,
     long_side: int,
     thumbnail_long_side: int,
-    measure: bool,
     max_pixels: int,
     min_short_side: int,
-) -> NormalisedImage:
+) -> tuple[NormalisedImage, Image.Image]:
     width, height = image.size
     if width * height > max_pixels:
         raise ImageRejected(
@@ -235,7 +238,7 @@ def _normalise(
     thumb.thumbnail((thumbnail_long_side, thumbnail_long_side), Image.Resampling.LANCZOS)
     thumbnail = _encode(thumb, "WEBP", quality=THUMBNAIL_WEBP_QUALITY, method=4)
 
-    return NormalisedImage(
+    result = NormalisedImage(
         training=training,
         training_size=rgb.size,
         thumbnail=thumbnail,
@@ -246,8 +249,9 @@ def _normalise(
         orientation=orientation,
         had_location=had_location,
         sha256=hashlib.sha256(data).hexdigest(),
-        measurements=measure_image(rgb) if measure else None,
+        measurements=None,
     )
+    return result, rgb
 
 
 def _read_exif(image: Image.Image) -> tuple[int, bool]:
