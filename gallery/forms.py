@@ -21,6 +21,10 @@ from .services.parameters import (
 _RATIO_CHOICES = [(ratio, ratio) for ratio in ASPECT_RATIOS] + [(CUSTOM, "Custom size")]
 
 
+def _model_label(lora_model) -> str:
+    return f"{lora_model.name} ({lora_model.trigger_word})"
+
+
 class GenerationForm(forms.Form):
     lora_model = forms.ModelChoiceField(
         queryset=None,
@@ -94,6 +98,7 @@ class GenerationForm(forms.Form):
         super().__init__(*args, **kwargs)
         models = lora_models_ready(user=user)
         self.fields["lora_model"].queryset = models
+        self.fields["lora_model"].label_from_instance = _model_label
         self.fields["extra_lora_model"].queryset = models
         self.fields["style"].queryset = StyleLora.objects.filter(is_active=True)
         self.fields["style_preset"].queryset = StylePreset.objects.filter(is_active=True)

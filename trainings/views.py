@@ -3,7 +3,9 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -92,7 +94,7 @@ def dataset_upload(request, dataset_id):
     archive = request.FILES.get("archive")
     if not files and not archive:
         messages.error(request, "Choose photos or a zip to upload.")
-        return redirect("trainings:dataset", dataset_id=dataset.id)
+        return _back_to_dataset(request, dataset)
     added, refused = 0, []
     try:
         if files:
@@ -111,7 +113,15 @@ def dataset_upload(request, dataset_id):
         )
     for refusal in refused:
         messages.warning(request, f"{refusal.name}: {refusal.message}")
-    return redirect("trainings:dataset", dataset_id=dataset.id)
+    return _back_to_dataset(request, dataset)
+
+
+def _back_to_dataset(request, dataset):
+    url = reverse("trainings:dataset", kwargs={"dataset_id": dataset.id})
+    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+        # The page's uploader navigates itself, so the messages wait for that page view.
+        return JsonResponse({"redirect": url})
+    return redirect(url)
 
 
 @login_required

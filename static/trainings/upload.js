@@ -24,6 +24,7 @@
     event.preventDefault();
     const request = new XMLHttpRequest();
     request.open("POST", form.action);
+    request.setRequestHeader("X-Requested-With", "XMLHttpRequest");
     request.upload.addEventListener("progress", (progress) => {
       if (!progress.lengthComputable) return;
       const percent = Math.round((progress.loaded / progress.total) * 100);
@@ -31,7 +32,11 @@
       bar.firstElementChild.style.width = `${percent}%`;
       status.textContent = `Uploading… ${percent}%`;
     });
-    request.addEventListener("load", () => { window.location = request.responseURL || window.location.href; });
+    request.addEventListener("load", () => {
+      let next = window.location.href;
+      try { next = JSON.parse(request.responseText).redirect || next; } catch (error) { /* a page */ }
+      window.location = next;
+    });
     request.addEventListener("error", () => { status.textContent = "The upload failed. Check your connection and try again."; });
     form.querySelector("button[type=submit]").disabled = true;
     request.send(new FormData(form));

@@ -10,10 +10,13 @@ DJANGO_ALLOW_ASYNC_UNSAFE and use a connection of their own.
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+# A failed browser test leaves a screenshot of its page here.
+SCREENSHOTS = Path(os.environ.get("BROWSER_SCREENSHOTS", "var/test-screenshots"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
@@ -31,11 +34,13 @@ def browser(transactional_db, monkeypatch):
 
 
 @pytest.fixture
-def page(live_server, browser):
+def page(request, live_server, browser):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page
+    if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
+        page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
     context.close()
 
 
@@ -46,3 +51,13 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.rep_call = report
+        if report.failed:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return report
