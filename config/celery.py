@@ -1,6 +1,6 @@
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -28,3 +28,18 @@ def _schedule_periodic_tasks(sender, **kwargs):
             "schedule": 60 * 60,
         },
     }
+
+
+@signals.task_prerun.connect
+def _tag_logs_with_the_task_id(task_id=None, **kwargs):
+    # Lines logged by a task carry its id, as a request's lines carry the request id.
+    from core.logging import request_id_var
+
+    request_id_var.set(f"task-{task_id}")
+
+
+@signals.task_postrun.connect
+def _untag_logs(**kwargs):
+    from core.logging import request_id_var
+
+    request_id_var.set("-")

@@ -50,15 +50,22 @@ def _group_alive(pgid: int) -> bool:
 
 @pytest.mark.slow
 def test_make_run_serves_ready_pages_and_stops_cleanly(tmp_path):
-    port, simulator_port = _free_port(), _free_port()
     env = {k: v for k, v in os.environ.items() if k not in EXTERNAL_SETTINGS}
-    env.update(
-        VAR_DIR=str(tmp_path / "var"),
-        PORT=str(port),
-        SIMULATOR_PORT=str(simulator_port),
-        PYTEST_CURRENT_TEST="",
-    )
-    log_path = tmp_path / "make-run.log"
+    env.update(VAR_DIR=str(tmp_path / "var"), PYTEST_CURRENT_TEST="")
+    first = _run_once(env, tmp_path / "first.log")
+    assert "Admin created: admin@localhost  password: " in first
+    # A second run reuses the database, secrets and admin of the first.
+    second = _run_once(env, tmp_path / "second.log")
+    assert "Admin created" not in second
+    assert "Admin: admin@localhost (password shown when it was created" in second
+    secrets_file = tmp_path / "var" / "local.env"
+    assert oct(secrets_file.stat().st_mode & 0o777) == "0o600"
+
+
+def _run_once(env: dict, log_path) -> str:
+    """Start `make run`, wait until /readyz is 200, Ctrl-C it; return what it printed."""
+    port, simulator_port = _free_port(), _free_port()
+    env = {**env, "PORT": str(port), "SIMULATOR_PORT": str(simulator_port)}
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             ["make", "--no-print-directory", "run"],
@@ -92,7 +99,6 @@ def test_make_run_serves_ready_pages_and_stops_cleanly(tmp_path):
             time.sleep(0.2)
         output = log_path.read_text()
         assert f"Avatars is running:  http://127.0.0.1:{port}/" in output
-        assert "Admin created: admin@localhost  password: " in output
     finally:
         # What Ctrl-C does in a terminal: SIGINT to the whole foreground group.
         if _group_alive(pgid):
@@ -111,3 +117,4 @@ def test_make_run_serves_ready_pages_and_stops_cleanly(tmp_path):
     assert not leftover, "processes of `make run` were still running after Ctrl-C"
     with socket.socket() as sock:
         assert sock.connect_ex(("127.0.0.1", port)) != 0, "the web port is still taken"
+    return output
