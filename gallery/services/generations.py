@@ -28,6 +28,7 @@ from accounts.quotas import quota_check
 from accounts.services import credits_capture, credits_refund, credits_reserve
 from core import replicate_gateway
 from core.exceptions import Conflict, DomainError
+from core.remote_jobs import remote_jobs_reconcile, status_advance
 from core.webhooks import webhook_url
 
 from .. import imaging
@@ -47,14 +48,6 @@ logger = logging.getLogger(__name__)
 
 Status = Generation.Status
 
-_RANK = {
-    Status.QUEUED: 0,
-    Status.STARTING: 1,
-    Status.PROCESSING: 2,
-    Status.SUCCEEDED: 3,
-    Status.FAILED: 3,
-    Status.CANCELED: 3,
-}
 _SEED_LINE = re.compile(r"Using seed:\s*(\d+)")
 NSFW_MESSAGE = (
     "The safety checker blocked every picture of this generation. Try another prompt; "
@@ -397,11 +390,7 @@ def generation_apply_remote(*, job: replicate_gateway.RemoteJob) -> Generation |
 
 @transaction.atomic
 def _transition(generation: Generation, target: str, **fields) -> bool:
-    allowed_from = [status for status, rank in _RANK.items() if rank < _RANK[target]]
-    changed = Generation.objects.filter(pk=generation.pk, status__in=allowed_from).update(
-        status=target, **fields
-    )
-    if not changed:
+    if not status_advance(Generation.objects, pk=generation.pk, target=target, **fields):
         return False
     reservation = _reservation_id(generation)
     if reservation is not None:
@@ -454,18 +443,10 @@ def generations_reconcile(*, quiet_for: timedelta | None = None) -> int:
 
     if quiet_for is None:
         quiet_for = timedelta(seconds=settings.GENERATION_RECONCILE_AFTER_SECONDS)
-    cutoff = timezone.now() - quiet_for
-    count = 0
-    stale = Generation.objects.filter(last_event_at__lt=cutoff)
-    for prediction_id in stale.filter(
-        status__in=[Status.STARTING, Status.PROCESSING], replicate_prediction_id__isnull=False
-    ).values_list("replicate_prediction_id", flat=True):
-        generation_refresh_task.delay(prediction_id)
-        count += 1
-    for generation_id in stale.filter(
-        status=Status.QUEUED, replicate_prediction_id__isnull=True
-    ).values_list("id", flat=True):
-        Generation.objects.filter(pk=generation_id).update(last_event_at=timezone.now())
-        generation_submit_task.delay(str(generation_id))
-        count += 1
-    return count
+    return remote_jobs_reconcile(
+        model=Generation,
+        remote_id_field="replicate_prediction_id",
+        quiet_for=quiet_for,
+        refresh_task=generation_refresh_task,
+        submit_task=generation_submit_task,
+    )

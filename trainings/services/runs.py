@@ -21,6 +21,7 @@ from accounts.quotas import quota_check
 from accounts.services import credits_capture, credits_refund, credits_reserve
 from core import replicate_gateway
 from core.exceptions import Conflict, DomainError
+from core.remote_jobs import remote_jobs_reconcile, status_advance
 from core.webhooks import webhook_url
 
 from ..models import Dataset, DatasetImage, LoraModel, LoraVersion, TrainingRun
@@ -30,15 +31,6 @@ logger = logging.getLogger(__name__)
 
 Status = TrainingRun.Status
 
-# How far along each status is; a change may only move forward.
-_RANK = {
-    Status.QUEUED: 0,
-    Status.STARTING: 1,
-    Status.PROCESSING: 2,
-    Status.SUCCEEDED: 3,
-    Status.FAILED: 3,
-    Status.CANCELED: 3,
-}
 _LOG_TAIL_CHARS = 20_000
 _PROGRESS = re.compile(r"(\d+)%\|[^|\n]*\|\s*(\d+)/(\d+)")
 
@@ -241,11 +233,7 @@ def training_run_apply_remote(*, job: replicate_gateway.RemoteJob) -> TrainingRu
 
 @transaction.atomic
 def _transition(run: TrainingRun, target: str, *, job=None, **fields) -> bool:
-    allowed_from = [status for status, rank in _RANK.items() if rank < _RANK[target]]
-    changed = TrainingRun.objects.filter(pk=run.pk, status__in=allowed_from).update(
-        status=target, **fields
-    )
-    if not changed:
+    if not status_advance(TrainingRun.objects, pk=run.pk, target=target, **fields):
         return False
     run.refresh_from_db()
     if target == Status.SUCCEEDED:
@@ -341,16 +329,10 @@ def training_runs_reconcile(*, quiet_for: timedelta | None = None) -> int:
 
     if quiet_for is None:
         quiet_for = timedelta(seconds=settings.TRAINING_RECONCILE_AFTER_SECONDS)
-    cutoff = timezone.now() - quiet_for
-    count = 0
-    stale = TrainingRun.objects.filter(last_event_at__lt=cutoff)
-    for replicate_id in stale.filter(
-        status__in=[Status.STARTING, Status.PROCESSING], replicate_training_id__isnull=False
-    ).values_list("replicate_training_id", flat=True):
-        training_run_refresh_task.delay(replicate_id)
-        count += 1
-    for run_id in stale.filter(status=Status.QUEUED).values_list("id", flat=True):
-        TrainingRun.objects.filter(pk=run_id).update(last_event_at=timezone.now())
-        training_run_submit_task.delay(str(run_id))
-        count += 1
-    return count
+    return remote_jobs_reconcile(
+        model=TrainingRun,
+        remote_id_field="replicate_training_id",
+        quiet_for=quiet_for,
+        refresh_task=training_run_refresh_task,
+        submit_task=training_run_submit_task,
+    )
