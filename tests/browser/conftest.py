@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 # A failed browser test leaves a screenshot of its page here.
@@ -31,6 +32,9 @@ def browser(transactional_db, monkeypatch):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # The test's ORM calls ran beside Playwright's event loop, on connections of their
+        # own: close them here, or the test database cannot be dropped at the end.
+        connections.close_all()
 
 
 @pytest.fixture

@@ -86,9 +86,9 @@ def test_a_new_person_gets_a_picture_of_themselves(page, live_worker, tmp_path):
     page.get_by_role("button", name="Add to favourites").click()
     page.get_by_role("button", name="★ Favourite").wait_for()
     page.get_by_role("button", name="Set as profile picture").click()
-    avatar = page.locator(".avatar-initial img")
-    avatar.wait_for()
-    assert avatar.evaluate("img => img.naturalWidth") > 0
+    page.get_by_text("This image is now your profile picture.").wait_for()
+    # The header shows the new picture once it has loaded (not the initial any more).
+    page.wait_for_function("() => document.querySelector('.avatar-initial img')?.naturalWidth > 0")
 
     image = GeneratedImage.objects.get()
     assert image.is_favourite
