@@ -70,3 +70,17 @@ def test_admin_login_page_works_for_the_email_user_model(client):
     User.objects.create_superuser(email="boss@example.com", password="s3cret-pass-phrase")
     assert client.login(email="boss@example.com", password="s3cret-pass-phrase")
     assert client.get("/admin/accounts/user/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_api_docs_and_schema_are_served_without_a_cdn(client):
+    docs = client.get("/api/v1/docs/")
+    assert docs.status_code == 200
+    html = docs.content.decode()
+    assert "swagger-ui" in html
+    assert not re.search(r"(src|href)=\"https?://", html)
+    schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    for documented in ("/api/v1/datasets/", "/api/v1/trainings/", "/api/v1/images/", "/api/v1/me/"):
+        assert documented in paths
