@@ -489,7 +489,15 @@ class DataExportListApi(APIView):
 
 
 class DataExportDetailApi(APIView):
-    @extend_schema(tags=["me"], summary="One data export", responses={200: DataExportOutput})
+    @extend_schema(
+        tags=["me"],
+        summary="One data export",
+        responses={
+            200: DataExportOutput,
+            401: ERRORS[401],
+            404: OpenApiResponse(description="No such export among yours."),
+        },
+    )
     def get(self, request, export_id):
         export = selectors.data_export_get(user=request.user, export_id=export_id)
         return Response(DataExportOutput(export, context={"request": request}).data)
@@ -501,7 +509,9 @@ class DataExportDownloadApi(APIView):
         summary="Download a data export (zip)",
         responses={
             (200, "application/zip"): OpenApiTypes.BINARY,
-            404: None,
+            401: ERRORS[401],
+            404: OpenApiResponse(description="No such export among yours."),
+            409: OpenApiResponse(description="The export is not ready yet: poll it first."),
             410: OpenApiResponse(description="The export expired: ask for a new one."),
         },
     )

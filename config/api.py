@@ -27,6 +27,15 @@ class DefaultCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
 
+    def decode_cursor(self, request):
+        # DRF answers a cursor it cannot decode with 404; it is bad input, so a 400 naming it.
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise exceptions.ValidationError(
+                {self.cursor_query_param: ["This cursor is not valid. Start from the first page."]}
+            ) from None
+
 
 def _field_errors(detail) -> dict:
     if isinstance(detail, dict):

@@ -24,9 +24,26 @@ def home(request):
     return render(request, "core/home.html")
 
 
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
 def page_not_found(request, exception):
+    # A URL under /api/ that matches no route (a malformed id, say) gets the API's error
+    # shape, as a missing object in a matched route does, not the HTML page.
+    if _is_api(request):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
     return render(request, "404.html", status=404)
 
 
 def server_error(request):
+    if _is_api(request):
+        return JsonResponse(
+            {
+                "detail": "Something went wrong on our side. Please try again.",
+                "code": "server_error",
+                "request_id": getattr(request, "request_id", None),
+            },
+            status=500,
+        )
     return render(request, "500.html", status=500)

@@ -307,6 +307,8 @@ class GenerationCreateOutput(serializers.Serializer):
 
 
 class GenerationListApi(GenerationThrottleMixin, APIView):
+    pagination_class = DefaultCursorPagination  # also tells the schema the list is paged
+
     @extend_schema_serializer(component_name="GenerationCreateInput")
     class InputSerializer(ParametersInput):
         lora_model = serializers.UUIDField(
@@ -340,7 +342,7 @@ class GenerationListApi(GenerationThrottleMixin, APIView):
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        paginator = DefaultCursorPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             selectors.generation_list(user=request.user, **filters.validated_data),
             request,
@@ -484,6 +486,8 @@ class ImageFilterSerializer(serializers.Serializer):
 
 
 class ImageListApi(APIView):
+    pagination_class = ImagePagination
+
     @extend_schema(
         tags=["images"],
         summary="Your images, newest first (cursor pagination)",
@@ -496,7 +500,7 @@ class ImageListApi(APIView):
         images = selectors.image_list(
             user=request.user, filters=selectors.ImageFilters(**filters.validated_data)
         )
-        paginator = ImagePagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(images, request, view=self)
         data = ImageOutput(page, many=True, context={"request": request}).data
         return paginator.get_paginated_response(data)
@@ -728,6 +732,8 @@ class CollectionOutput(serializers.ModelSerializer):
 
 
 class CollectionListApi(APIView):
+    pagination_class = DefaultCursorPagination
+
     @extend_schema_serializer(component_name="CollectionInput")
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=80)
@@ -739,7 +745,7 @@ class CollectionListApi(APIView):
         responses={200: CollectionOutput(many=True), **ERRORS},
     )
     def get(self, request):
-        paginator = DefaultCursorPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             selectors.collection_list(user=request.user), request, view=self
         )
@@ -869,6 +875,8 @@ class ShareLinkOutput(serializers.ModelSerializer):
 
 
 class ShareLinkListApi(APIView):
+    pagination_class = DefaultCursorPagination
+
     @extend_schema_serializer(component_name="ShareLinkInput")
     class InputSerializer(serializers.Serializer):
         image = serializers.UUIDField(required=False)
@@ -891,7 +899,7 @@ class ShareLinkListApi(APIView):
         responses={200: ShareLinkOutput(many=True), **ERRORS},
     )
     def get(self, request):
-        paginator = DefaultCursorPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             selectors.share_link_list(user=request.user), request, view=self
         )

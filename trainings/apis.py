@@ -19,10 +19,13 @@ ERRORS = {
     401: OpenApiResponse(description="Not signed in."),
     404: OpenApiResponse(description="No such object among yours."),
 }
+CONFLICT = OpenApiResponse(
+    description="Not possible in the run's current status: `detail` says why."
+)
 
 
 def _paginate(view: APIView, queryset, serializer_class):
-    paginator = DefaultCursorPagination()
+    paginator = view.pagination_class()
     page = paginator.paginate_queryset(queryset, view.request, view=view)
     data = serializer_class(page, many=True, context={"request": view.request}).data
     return paginator.get_paginated_response(data)
@@ -84,6 +87,8 @@ class DatasetOutput(serializers.ModelSerializer):
 
 
 class DatasetListApi(APIView):
+    pagination_class = DefaultCursorPagination  # also tells the schema the list is paged
+
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=100)
         target_size = serializers.ChoiceField(choices=Dataset.TargetSize.values, default=1024)
@@ -280,7 +285,10 @@ class DatasetReportApi(APIView):
 
 class LoraModelOutput(serializers.ModelSerializer):
     current_version = serializers.CharField(
-        source="current_version.replicate_version_id", default=None, read_only=True
+        source="current_version.replicate_version_id",
+        default=None,
+        allow_null=True,  # no version until the first training succeeds
+        read_only=True,
     )
     is_ready = serializers.BooleanField(read_only=True)
 
@@ -299,6 +307,8 @@ class LoraModelOutput(serializers.ModelSerializer):
 
 
 class LoraModelListApi(APIView):
+    pagination_class = DefaultCursorPagination
+
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=80)
         trigger_word = serializers.CharField(
@@ -309,7 +319,14 @@ class LoraModelListApi(APIView):
     def get(self, request):
         return _paginate(self, selectors.lora_model_list(user=request.user), LoraModelOutput)
 
-    @extend_schema(request=InputSerializer, responses={201: LoraModelOutput, **ERRORS})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: LoraModelOutput,
+            **ERRORS,
+            403: OpenApiResponse(description="Your plan's number of models is reached."),
+        },
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -399,6 +416,8 @@ class TrainingRunOutput(serializers.ModelSerializer):
 
 
 class TrainingRunListApi(APIView):
+    pagination_class = DefaultCursorPagination
+
     parser_classes = [JSONParser, FormParser, MultiPartParser]
     throttle_scope = "training"
 
@@ -416,7 +435,9 @@ class TrainingRunListApi(APIView):
     def get(self, request):
         return _paginate(self, selectors.training_run_list(user=request.user), TrainingRunOutput)
 
-    @extend_schema(request=InputSerializer, responses={201: TrainingRunOutput, **ERRORS})
+    @extend_schema(
+        request=InputSerializer, responses={201: TrainingRunOutput, **ERRORS, 409: CONFLICT}
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -445,7 +466,7 @@ class TrainingRunDetailApi(APIView):
 
 
 class TrainingRunCancelApi(APIView):
-    @extend_schema(request=None, responses={200: TrainingRunOutput, **ERRORS})
+    @extend_schema(request=None, responses={200: TrainingRunOutput, **ERRORS, 409: CONFLICT})
     def post(self, request, run_id):
         run = selectors.training_run_get(user=request.user, run_id=run_id)
         run = services.training_run_cancel(run=run)
@@ -453,7 +474,7 @@ class TrainingRunCancelApi(APIView):
 
 
 class TrainingRunRetryApi(APIView):
-    @extend_schema(request=None, responses={201: TrainingRunOutput, **ERRORS})
+    @extend_schema(request=None, responses={201: TrainingRunOutput, **ERRORS, 409: CONFLICT})
     def post(self, request, run_id):
         run = selectors.training_run_get(user=request.user, run_id=run_id)
         new_run = services.training_run_retry(user=request.user, run=run)

@@ -177,3 +177,40 @@ def test_the_schema_documents_every_accounts_path(client):
         assert f"/api/v1/{path}" in paths, path
     assert set(paths["/api/v1/me/"]) >= {"get", "patch", "delete"}
     assert "requestBody" in paths["/api/v1/me/"]["delete"]
+
+
+def test_the_schema_documents_the_errors_of_a_data_export(client):
+    paths = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()["paths"]
+    assert {"200", "404"} <= set(paths["/api/v1/me/export/{export_id}/"]["get"]["responses"])
+    download = paths["/api/v1/me/export/{export_id}/download/"]["get"]["responses"]
+    assert {"200", "404", "409", "410"} <= set(download)
+
+
+@pytest.mark.parametrize(
+    ("header", "code"),
+    [("Bearer ", "bad_authorization_header"), ("Bearer a b", "bad_authorization_header")],
+)
+def test_a_malformed_authorization_header_is_a_plain_401(api, header, code):
+    api.credentials(HTTP_AUTHORIZATION=header)
+    response = api.get("/api/v1/me/")
+    assert response.status_code == 401
+    assert response.json() == {
+        "detail": "Authorization header must contain two space-delimited values",
+        "code": code,
+    }
+
+
+def test_a_token_of_an_inactive_or_changed_account_is_a_plain_401(api, owner):
+    verify_email(owner)
+    access = str(RefreshToken.for_user(owner).access_token)
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    User.objects.filter(pk=owner.pk).update(is_active=False)
+    inactive = api.get("/api/v1/me/").json()
+    assert inactive["code"] == "user_inactive"
+    assert "ErrorDetail" not in inactive["detail"] and "{" not in inactive["detail"]
+    User.objects.filter(pk=owner.pk).update(is_active=True)
+    owner.set_password("a-brand-new-pass-phrase")
+    owner.save()
+    changed = api.get("/api/v1/me/")
+    assert changed.status_code == 401
+    assert "ErrorDetail" not in changed.json()["detail"]

@@ -38,6 +38,10 @@ class _Crash(APIView):
         raise RuntimeError("secret internals")
 
 
+def _crash_outside_drf(request):
+    raise RuntimeError("secret internals")
+
+
 class _Private(APIView):
     def get(self, request):
         return Response({"ok": True})
@@ -48,7 +52,9 @@ urlpatterns = [
     path("domain/", _Domain.as_view()),
     path("crash/", _Crash.as_view()),
     path("private/", _Private.as_view()),
+    path("api/v1/crash-raw/", _crash_outside_drf),
 ]
+handler500 = "core.views.server_error"
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
 
@@ -92,3 +98,24 @@ def test_anonymous_requests_are_refused_with_the_same_shape(client):
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
     assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.urls("config.urls")
+def test_an_api_url_that_matches_no_route_is_a_json_404(client):
+    # A malformed id (here not a UUID) never reaches a view: the resolver's 404 must still
+    # have the API's shape, not the HTML page.
+    response = client.get("/api/v1/images/null,null/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
+
+
+@override_settings(DEBUG=False)
+def test_a_crash_outside_drf_under_api_is_json(client):
+    client.raise_request_exception = False
+    response = client.get("/api/v1/crash-raw/", HTTP_X_REQUEST_ID="raw-crash-0001")
+    assert response.status_code == 500
+    body = response.json()
+    assert body["code"] == "server_error"
+    assert body["request_id"] == "raw-crash-0001"
+    assert "secret internals" not in response.content.decode()

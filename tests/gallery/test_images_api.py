@@ -349,3 +349,24 @@ def test_anonymous_requests_are_401(api, method, path):
     response = getattr(api, method)(path)
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
+
+
+def test_a_cursor_that_cannot_be_decoded_is_a_400_naming_it(owner, as_user):
+    make_image(owner)
+    response = as_user(owner).get(URL, {"cursor": "not-a-cursor"})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert list(body["errors"]) == ["cursor"]
+
+
+def test_the_schema_documents_the_gallery_lists_as_pages(client):
+    schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
+    components = schema["components"]["schemas"]
+    for path in ("images/", "generations/", "collections/", "share-links/"):
+        operation = schema["paths"][f"/api/v1/{path}"]["get"]
+        ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        page = components[ref.rsplit("/", 1)[1]]
+        assert {"next", "previous", "results"} <= set(page["properties"]), path
+        assert page["properties"]["results"]["type"] == "array", path
+        assert {"cursor", "page_size"} <= {p["name"] for p in operation["parameters"]}, path

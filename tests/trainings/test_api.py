@@ -214,3 +214,22 @@ def test_session_forms_enforce_csrf(owner, dataset):
     response = client.post(reverse("trainings:dataset-delete", args=[dataset.id]))
     assert response.status_code == 403
     assert Dataset.objects.filter(pk=dataset.pk).exists()
+
+
+def test_the_schema_matches_the_lists_and_a_new_model(owner, as_user, client):
+    schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
+    components = schema["components"]["schemas"]
+    for path in ("datasets/", "models/", "trainings/"):
+        operation = schema["paths"][f"/api/v1/{path}"]["get"]
+        ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        page = components[ref.rsplit("/", 1)[1]]
+        assert {"next", "previous", "results"} <= set(page["properties"]), path
+        assert {"cursor", "page_size"} <= {p["name"] for p in operation["parameters"]}, path
+    # A model has no version until its first training succeeds: the schema must allow null.
+    created = as_user(owner).post("/api/v1/models/", {"name": "New", "trigger_word": "QUORBEX"})
+    assert created.status_code == 201
+    assert created.json()["current_version"] is None
+    assert components["LoraModelOutput"]["properties"]["current_version"]["nullable"] is True
+    assert "403" in schema["paths"]["/api/v1/models/"]["post"]["responses"]
+    for path in ("trainings/", "trainings/{run_id}/cancel/", "trainings/{run_id}/retry/"):
+        assert "409" in schema["paths"][f"/api/v1/{path}"]["post"]["responses"], path
