@@ -27,6 +27,7 @@ run: install
 	@./scripts/run
 
 test: install
+	@./scripts/ensure-chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
