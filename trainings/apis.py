@@ -52,6 +52,7 @@ class DatasetImageOutput(serializers.ModelSerializer):
             "original_height",
             "original_format",
             "face_count",
+            "face_confirmed",
             "blur_score",
             "shot_type",
             "thumbnail_url",
@@ -211,7 +212,18 @@ class DatasetImagesApi(APIView):
 
 class DatasetImageDetailApi(APIView):
     class InputSerializer(serializers.Serializer):
-        caption = serializers.CharField(max_length=1000, allow_blank=True)
+        caption = serializers.CharField(max_length=1000, allow_blank=True, required=False)
+        face_confirmed = serializers.BooleanField(
+            required=False,
+            help_text="You are in this photo although no face was detected: use it anyway.",
+        )
+
+        def validate(self, attrs):
+            if not attrs:
+                raise serializers.ValidationError(
+                    {"caption": ["Give a caption or face_confirmed."]}
+                )
+            return attrs
 
     @extend_schema(responses={200: DatasetImageOutput, **ERRORS})
     def get(self, request, dataset_id, image_id):
@@ -227,7 +239,14 @@ class DatasetImageDetailApi(APIView):
         )
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.dataset_image_caption_update(image=image, caption=data.validated_data["caption"])
+        if "caption" in data.validated_data:
+            services.dataset_image_caption_update(
+                image=image, caption=data.validated_data["caption"]
+            )
+        if "face_confirmed" in data.validated_data:
+            services.dataset_image_face_confirm(
+                image=image, confirmed=data.validated_data["face_confirmed"]
+            )
         return Response(DatasetImageOutput(image, context={"request": request}).data)
 
     @extend_schema(responses={204: None, **ERRORS})

@@ -68,6 +68,9 @@ class DatasetImage(models.Model):
     original_format = models.CharField(max_length=10, blank=True)
     size_bytes = models.PositiveBigIntegerField(default=0)
     face_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    face_confirmed = models.BooleanField(
+        default=False, help_text="The owner says they are in it although no face was detected."
+    )
     blur_score = models.FloatField(null=True, blank=True)
     perceptual_hash = models.CharField(max_length=16, blank=True)
     shot_type = models.CharField(max_length=10, choices=ShotType.choices, default=ShotType.UNKNOWN)

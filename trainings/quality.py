@@ -341,6 +341,8 @@ class ReportImage:
     refused_code: str | None = None
     refused_message: str | None = None
     key: str | None = None
+    # The person said they are in the photo although no face was detected (a profile, glasses).
+    face_confirmed: bool = False
 
     @property
     def id(self) -> str:
@@ -434,7 +436,16 @@ def build_report(images: Sequence[ReportImage]) -> DatasetReport:
         else:
             originals.append(image)
 
-        if m.face_count == 0:
+        if m.face_count == 0 and image.face_confirmed:
+            warnings.append(
+                _finding(
+                    "face_confirmed",
+                    image,
+                    f"No face was detected in {image.name}, but you confirmed you are in it: it "
+                    "is used. Make sure your face is visible in most of your photos.",
+                )
+            )
+        elif m.face_count == 0:
             no_face.append(image.id)
             blocked.add(image.id)
             blocking.append(

@@ -52,6 +52,7 @@ def dataset_report(*, dataset: Dataset) -> DatasetReport:
                     name=image.original_name,
                     key=str(image.id),
                     measurements=ImageMeasurements.from_dict(image.measurements),
+                    face_confirmed=image.face_confirmed,
                 )
             )
     return build_report(entries)

@@ -17,6 +17,11 @@ urlpatterns = [
         name="dataset-image-caption",
     ),
     path(
+        "datasets/<uuid:dataset_id>/images/<uuid:image_id>/confirm-face/",
+        views.dataset_image_face_confirm,
+        name="dataset-image-face-confirm",
+    ),
+    path(
         "datasets/<uuid:dataset_id>/images/<uuid:image_id>/delete/",
         views.dataset_image_delete,
         name="dataset-image-delete",

@@ -141,6 +141,15 @@ def dataset_image_caption(request, dataset_id, image_id):
 
 @login_required
 @require_POST
+def dataset_image_face_confirm(request, dataset_id, image_id):
+    image = selectors.dataset_image_get(user=request.user, dataset_id=dataset_id, image_id=image_id)
+    services.dataset_image_face_confirm(image=image, confirmed=True)
+    messages.success(request, f"{image.original_name} is used although no face was detected.")
+    return redirect("trainings:dataset", dataset_id=dataset_id)
+
+
+@login_required
+@require_POST
 def dataset_image_delete(request, dataset_id, image_id):
     image = selectors.dataset_image_get(user=request.user, dataset_id=dataset_id, image_id=image_id)
     services.dataset_image_delete(image=image)

@@ -233,3 +233,30 @@ def test_the_schema_matches_the_lists_and_a_new_model(owner, as_user, client):
     assert "403" in schema["paths"]["/api/v1/models/"]["post"]["responses"]
     for path in ("trainings/", "trainings/{run_id}/cancel/", "trainings/{run_id}/retry/"):
         assert "409" in schema["paths"][f"/api/v1/{path}"]["post"]["responses"], path
+
+
+def test_a_photo_with_no_detected_face_can_be_confirmed_by_its_owner(
+    owner, stranger, as_user, dataset
+):
+    scene = io.BytesIO()
+    Image.open(io.BytesIO(portrait_jpegs(1)[0][1])).crop((0, 700, 768, 960)).resize(
+        (1024, 768)
+    ).save(scene, "JPEG")
+    _upload(as_user(owner), dataset, [("back.jpg", scene.getvalue())])
+    image = dataset.images.get()
+    assert image.face_count == 0
+    report = as_user(owner).get(f"/api/v1/datasets/{dataset.id}/report/").json()
+    assert [f["code"] for f in report["blocking"] if f["image"] == str(image.id)] == ["no_face"]
+
+    url = f"/api/v1/datasets/{dataset.id}/images/{image.id}/"
+    assert as_user(stranger).patch(url, {"face_confirmed": True}).status_code == 404
+    assert as_user(owner).patch(url, {}).status_code == 400
+    response = as_user(owner).patch(url, {"face_confirmed": True})
+    assert response.status_code == 200
+    assert response.json()["face_confirmed"] is True
+    report = as_user(owner).get(f"/api/v1/datasets/{dataset.id}/report/").json()
+    assert not [f for f in report["blocking"] if f["image"] == str(image.id)]
+    assert [f["code"] for f in report["warnings"] if f["image"] == str(image.id)] == [
+        "face_confirmed"
+    ]
+    assert report["usable"] == 1

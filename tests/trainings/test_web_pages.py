@@ -1,12 +1,14 @@
 """The trainings pages: what a person sees, and that nobody sees another's."""
 
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 from django.urls import reverse
 
 from accounts.services import credits_grant
-from tests.trainings.portraits import portrait_jpegs
+from tests.trainings.portraits import portrait, portrait_jpegs
 from trainings.models import DatasetImage, TrainingRun
 from trainings.services import dataset_create, lora_model_create
 
@@ -97,3 +99,25 @@ def test_pages_of_others_are_404_and_anonymous_is_sent_to_sign_in(
     assert client.get(url).status_code == 404
     client.force_login(owner)
     assert client.get(url).status_code == 200
+
+
+def test_the_owner_can_use_a_photo_where_no_face_was_found(signed_in, dataset):
+    scene = io.BytesIO()
+    portrait(0).crop((0, 700, 768, 960)).resize((1024, 768)).save(scene, "JPEG")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        signed_in.post(
+            reverse("trainings:dataset-upload", args=[dataset.id]),
+            {"files": [SimpleUploadedFile("back.jpg", scene.getvalue())]},
+        )
+    image = dataset.images.get()
+    html = signed_in.get(reverse("trainings:dataset", args=[dataset.id])).content.decode()
+    assert "No face was found in back.jpg" in html
+    assert "I am in this photo: use it" in html
+    response = signed_in.post(
+        reverse("trainings:dataset-image-face-confirm", args=[dataset.id, image.id]), follow=True
+    )
+    html = response.content.decode()
+    assert "back.jpg is used although no face was detected." in html
+    assert "No face was found in back.jpg" not in html
+    image.refresh_from_db()
+    assert image.face_confirmed

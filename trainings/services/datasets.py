@@ -280,6 +280,13 @@ def dataset_image_caption_update(*, image: DatasetImage, caption: str) -> Datase
     return image
 
 
+def dataset_image_face_confirm(*, image: DatasetImage, confirmed: bool) -> DatasetImage:
+    """The owner says they are (or are not) in a photo where no face was detected."""
+    image.face_confirmed = confirmed
+    image.save(update_fields=["face_confirmed"])
+    return image
+
+
 def _files_of(image: DatasetImage) -> list[str]:
     return [f.name for f in (image.upload, image.training_file, image.thumbnail) if f]
 
