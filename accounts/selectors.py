@@ -90,3 +90,12 @@ def data_export_open(*, user: User) -> DataExport | None:
         .filter(Q(status=DataExport.Status.PENDING) | Q(status=DataExport.Status.BUILDING))
         .first()
     )
+
+
+def credit_reservation_id(*, reference: str) -> int | None:
+    """The reservation made under `reference` (e.g. `training_run:<id>`), if there is one."""
+    return (
+        CreditEntry.objects.filter(kind=CreditEntry.Kind.RESERVE, reference=reference)
+        .values_list("pk", flat=True)
+        .first()
+    )

@@ -6,10 +6,11 @@ UPDATE, so duplicated, late or out-of-order events (a `processing` webhook after
 change nothing, whatever the order in which workers apply them.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import Model, QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 STATUS_RANK = {
     "queued": 0,
@@ -20,6 +21,11 @@ STATUS_RANK = {
     "canceled": 3,
 }
 TERMINAL_STATUSES = ("succeeded", "failed", "canceled")
+
+
+def remote_time(value: str | None) -> datetime | None:
+    """A timestamp as Replicate writes it (RFC 3339), or None."""
+    return parse_datetime(value) if value else None
 
 
 def status_advance(queryset: QuerySet, *, pk, target: str, **fields) -> bool:

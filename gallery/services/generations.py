@@ -13,7 +13,7 @@ import logging
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -22,13 +22,13 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from accounts.quotas import quota_check
+from accounts.selectors import credit_reservation_id
 from accounts.services import credits_capture, credits_refund, credits_reserve
 from core import replicate_gateway
 from core.exceptions import Conflict, DomainError
-from core.remote_jobs import remote_jobs_reconcile, status_advance
+from core.remote_jobs import remote_jobs_reconcile, remote_time, status_advance
 from core.webhooks import webhook_url
 
 from .. import imaging
@@ -330,10 +330,6 @@ def generation_fail(*, generation: Generation, message: str) -> Generation:
     return generation
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    return parse_datetime(value) if value else None
-
-
 def generation_apply_remote(*, job: replicate_gateway.RemoteJob) -> Generation | None:
     """Apply what Replicate says of a prediction (from the webhook's task or a poll).
 
@@ -350,14 +346,14 @@ def generation_apply_remote(*, job: replicate_gateway.RemoteJob) -> Generation |
     if job.metrics:
         fields["metrics"] = job.metrics
     if job.started_at:
-        fields["started_at"] = _parse_time(job.started_at)
+        fields["started_at"] = remote_time(job.started_at)
     if match := _SEED_LINE.search(job.logs or ""):
         fields["seed_used"] = int(match.group(1))
     target = Status(job.status) if job.status in Status.values else None
     if target is None or target == Status.QUEUED:
         return generation
     if target in Generation.TERMINAL:
-        fields["completed_at"] = _parse_time(job.completed_at) or timezone.now()
+        fields["completed_at"] = remote_time(job.completed_at) or timezone.now()
     if target == Status.FAILED:
         fields["error_message"] = plain_error_message(job.error)
     if target == Status.SUCCEEDED and generation.status in (*Generation.ACTIVE, Status.SUCCEEDED):
@@ -403,13 +399,7 @@ def _transition(generation: Generation, target: str, **fields) -> bool:
 
 
 def _reservation_id(generation: Generation) -> int | None:
-    from accounts.models import CreditEntry
-
-    return (
-        CreditEntry.objects.filter(kind=CreditEntry.Kind.RESERVE, reference=_reference(generation))
-        .values_list("pk", flat=True)
-        .first()
-    )
+    return credit_reservation_id(reference=_reference(generation))
 
 
 def generation_cancel(*, generation: Generation) -> Generation:

@@ -10,18 +10,18 @@ from __future__ import annotations
 import logging
 import math
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from accounts.quotas import quota_check
+from accounts.selectors import credit_reservation_id
 from accounts.services import credits_capture, credits_refund, credits_reserve
 from core import replicate_gateway
 from core.exceptions import Conflict, DomainError
-from core.remote_jobs import remote_jobs_reconcile, status_advance
+from core.remote_jobs import remote_jobs_reconcile, remote_time, status_advance
 from core.webhooks import webhook_url
 
 from ..models import Dataset, DatasetImage, LoraModel, LoraVersion, TrainingRun
@@ -179,10 +179,6 @@ def training_run_fail(*, run: TrainingRun, message: str) -> TrainingRun:
     return run
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    return parse_datetime(value) if value else None
-
-
 def _progress(logs: str) -> tuple[int, int] | None:
     matches = _PROGRESS.findall(logs[-5000:])
     if not matches:
@@ -207,12 +203,12 @@ def training_run_apply_remote(*, job: replicate_gateway.RemoteJob) -> TrainingRu
     if job.metrics:
         fields["metrics"] = job.metrics
     if job.started_at:
-        fields["started_at"] = _parse_time(job.started_at)
+        fields["started_at"] = remote_time(job.started_at)
     target = Status(job.status) if job.status in Status.values else None
     if target is None or target == Status.QUEUED:
         return run
     if target in TrainingRun.TERMINAL:
-        fields["completed_at"] = _parse_time(job.completed_at) or timezone.now()
+        fields["completed_at"] = remote_time(job.completed_at) or timezone.now()
         fields["cost_actual"] = _cost_actual(job.metrics.get("predict_time"))
     if target == Status.FAILED:
         fields["error_message"] = plain_error_message(job.error)
@@ -275,13 +271,7 @@ def _on_ended_without_model(run: TrainingRun) -> None:
 
 
 def _reservation_id(run: TrainingRun) -> int | None:
-    from accounts.models import CreditEntry
-
-    return (
-        CreditEntry.objects.filter(kind=CreditEntry.Kind.RESERVE, reference=_reference(run))
-        .values_list("pk", flat=True)
-        .first()
-    )
+    return credit_reservation_id(reference=_reference(run))
 
 
 def training_run_cancel(*, run: TrainingRun) -> TrainingRun:
