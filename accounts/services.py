@@ -12,7 +12,7 @@ import secrets
 import uuid
 
 from allauth.account.adapter import get_adapter
-from allauth.account.models import EmailAddress
+from allauth.account.models import EmailAddress, get_emailconfirmation_model
 from allauth.core import ratelimit
 from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group, Permission
@@ -23,10 +23,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from core.exceptions import Conflict, DomainError, LimitExceeded
+from core.exceptions import Conflict, DomainError, InvalidInput, LimitExceeded
 
 from .models import CreditEntry, Plan, User
-from .selectors import credit_balance, plan_for_user
+from .selectors import credit_balance, credit_reservation_id, plan_for_user
 
 logger = logging.getLogger(__name__)
 
@@ -122,10 +122,7 @@ def user_register(*, request, email: str, password: str, display_name: str = "")
         adapter.send_account_already_exists_mail(email)
         return None
     user = User(email=email, display_name=display_name.strip())
-    try:
-        password_validation.validate_password(password, user)
-    except ValidationError as error:
-        raise DomainError(" ".join(error.messages), field="password") from error
+    _password_check(password, user=user, field="password")
     user.set_password(password)
     try:
         with transaction.atomic():
@@ -145,8 +142,6 @@ def user_register(*, request, email: str, password: str, display_name: str = "")
 
 def user_email_verify(*, request, key: str) -> User:
     """Confirm an e-mail address with the key from the verification e-mail (allauth's)."""
-    from allauth.account.models import get_emailconfirmation_model
-
     confirmation = get_emailconfirmation_model().from_key(key.strip())
     if confirmation is None or confirmation.email_address.user_id is None:
         raise DomainError(
@@ -182,7 +177,10 @@ def user_verification_resend(*, request, user: User) -> bool:
 
 def user_profile_update(*, user: User, display_name: str) -> User:
     user.display_name = display_name.strip()
-    user.full_clean(validate_unique=False, exclude=["password", "avatar"])
+    try:
+        user.full_clean(validate_unique=False, exclude=["password", "avatar"])
+    except ValidationError as error:
+        raise InvalidInput(error.message_dict) from error
     user.save(update_fields=["display_name"])
     return user
 
@@ -195,15 +193,20 @@ def user_password_change(*, user: User, current_password: str, new_password: str
             field="current_password",
             code="wrong_password",
         )
-    try:
-        password_validation.validate_password(new_password, user)
-    except ValidationError as error:
-        raise DomainError(" ".join(error.messages), field="new_password") from error
+    _password_check(new_password, user=user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
     user_tokens_revoke(user=user)
     get_adapter().send_notification_mail("account/email/password_changed", user)
     return user
+
+
+def _password_check(password: str, *, user: User, field: str) -> None:
+    """Django's password validators, their refusals as InvalidInput on `field`."""
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as error:
+        raise InvalidInput({field: error.messages}) from error
 
 
 def user_tokens_issue(*, user: User) -> dict[str, str]:
@@ -357,3 +360,16 @@ def credits_capture(*, reservation: CreditEntry | int) -> CreditEntry:
 def credits_refund(*, reservation: CreditEntry | int) -> CreditEntry:
     """The work failed or was canceled: the reserved credits come back. Idempotent."""
     return _settle(reservation, CreditEntry.Kind.REFUND)
+
+
+def credits_settle(*, reference: str, spent: bool) -> CreditEntry | None:
+    """Capture (`spent`) or refund the reservation made under `reference`. Idempotent.
+
+    Work that never reserved anything (made before credits existed, or granted free by an
+    administrator) has nothing to settle: that is not an error.
+    """
+    reservation = credit_reservation_id(reference=reference)
+    if reservation is None:
+        logger.info("no credit reservation under %s: nothing to settle", reference)
+        return None
+    return _settle(reservation, CreditEntry.Kind.CAPTURE if spent else CreditEntry.Kind.REFUND)

@@ -14,17 +14,18 @@ def _schedule_periodic_tasks(sender, **kwargs):
     from django.conf import settings
 
     sender.conf.beat_schedule = {
-        "reconcile-training-runs": {
-            "task": "trainings.tasks.training_runs_reconcile_task",
-            "schedule": settings.RECONCILE_INTERVAL_SECONDS,
-        },
-        # Gallery: generations whose webhook was lost.
-        "reconcile-generations": {
-            "task": "gallery.tasks.generations_reconcile_task",
+        # Training runs and generations whose webhook or submission task was lost.
+        "reconcile-remote-jobs": {
+            "task": "core.remote_jobs.tasks.remote_jobs_reconcile_task",
             "schedule": settings.RECONCILE_INTERVAL_SECONDS,
         },
         "prune-data-exports": {
             "task": "accounts.tasks.data_export_prune_task",
+            "schedule": 60 * 60,
+        },
+        # Webhook ids past the replay window and Replicate's retries (WEBHOOK_DELIVERY_KEEP_DAYS).
+        "prune-webhook-deliveries": {
+            "task": "core.tasks.webhook_delivery_prune_task",
             "schedule": 60 * 60,
         },
     }

@@ -43,3 +43,17 @@ class ExternalServiceError(DomainError):
 
     status_code = 502
     code = "external_service_error"
+
+
+class InvalidInput(DomainError):
+    """Several fields of one request are wrong; `errors` maps each field to its messages."""
+
+    code = "invalid"
+
+    def __init__(self, errors: dict[str, list[str]], *, code: str | None = None):
+        errors = {
+            field: [str(message) for message in messages] for field, messages in errors.items()
+        }
+        field, messages = next(iter(errors.items()), (None, ["Invalid input."]))
+        super().__init__(messages[0], code=code, field=field)
+        self.errors = errors

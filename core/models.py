@@ -1,4 +1,7 @@
+import uuid
+
 from django.db import models
+from django.utils import timezone
 
 
 class WebhookDelivery(models.Model):
@@ -17,3 +20,57 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.webhook_id} ({self.remote_id} {self.remote_status})"
+
+
+class JobStatus(models.TextChoices):
+    """Where a job on Replicate stands. Each kind of job may relabel these, never add to them."""
+
+    QUEUED = "queued", "Queued"
+    STARTING = "starting", "Starting"
+    PROCESSING = "processing", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+
+
+class ReplicateJob(models.Model):
+    """A piece of work sent to Replicate and followed to its end: a training run, a generation.
+
+    `status` moves only forward (queued → starting → processing → succeeded / failed /
+    canceled), through `core.remote_jobs.status_advance`; `core.remote_jobs.RemoteJobLifecycle`
+    is the one place that changes it. The credit reservation of a job is the ledger entry
+    reserved under `credit_reference`.
+    """
+
+    TERMINAL = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED)
+    ACTIVE = (JobStatus.QUEUED, JobStatus.STARTING, JobStatus.PROCESSING)
+    # Prefix of the credit reservation's reference, e.g. "generation" → "generation:<id>".
+    CREDIT_REFERENCE_PREFIX = ""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    replicate_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    last_event_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+        # Each kind of job has an `owner`: lists are the owner's, newest first.
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="%(class)s_owner_created"),
+            models.Index(fields=["status", "last_event_at"], name="%(class)s_status_event"),
+        ]
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL
+
+    @property
+    def credit_reference(self) -> str:
+        return f"{self.CREDIT_REFERENCE_PREFIX}:{self.pk}"

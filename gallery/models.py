@@ -14,6 +14,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core.models import ReplicateJob
+
 
 def _user_folder(instance, kind: str, filename: str) -> str:
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
@@ -110,7 +112,7 @@ class StyleLora(models.Model):
         return self.name
 
 
-class Generation(models.Model):
+class Generation(ReplicateJob):
     """One prediction request on Replicate: 1 to 4 outputs of one model with one set of inputs."""
 
     class Status(models.TextChoices):
@@ -131,10 +133,8 @@ class Generation(models.Model):
         API = "api", "API"
         SIMPLE_API = "simple_api", "Simple API"
 
-    TERMINAL = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
-    ACTIVE = (Status.QUEUED, Status.STARTING, Status.PROCESSING)
+    CREDIT_REFERENCE_PREFIX = "generation"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generations"
     )
@@ -180,29 +180,10 @@ class Generation(models.Model):
     init_image_url = models.URLField(max_length=1000, blank=True)
     mask = models.FileField(upload_to=generation_input_upload_to, blank=True, max_length=255)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    replicate_prediction_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
     cost = models.PositiveIntegerField(default=0, help_text="Credits reserved.")
-    error_message = models.CharField(max_length=500, blank=True)
-    metrics = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    last_event_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [
-            models.Index(fields=["owner", "-created_at"]),
-            models.Index(fields=["status", "last_event_at"]),
-        ]
 
     def __str__(self):
         return f"{self.model_label}: {self.prompt[:40]}"
-
-    @property
-    def is_terminal(self) -> bool:
-        return self.status in self.TERMINAL
 
     @property
     def is_default_model(self) -> bool:

@@ -8,15 +8,11 @@ class TrainingsConfig(AppConfig):
     def ready(self):
         from accounts.deletion import register_eraser
         from accounts.quotas import register_usage_counter
-        from core.webhooks import register_webhook_handler
 
-        from . import account_hooks, tasks
+        from . import account_hooks, tasks  # noqa: F401 (tasks: registered with Celery)
         from .services.datasets import dataset_storage_bytes
 
         register_usage_counter("models", account_hooks.count_models)
         register_usage_counter("trainings_per_month", account_hooks.count_trainings)
         register_usage_counter("storage_bytes", dataset_storage_bytes)
         register_eraser(account_hooks.erase_trainings_data, name="trainings")
-        register_webhook_handler(
-            "training", lambda remote_id: tasks.training_run_refresh_task.delay_on_commit(remote_id)
-        )

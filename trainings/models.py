@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core.models import ReplicateJob
+
 
 class Dataset(models.Model):
     """A person's set of photos, normalised for training."""
@@ -145,7 +147,7 @@ class LoraVersion(models.Model):
         return f"{self.lora_model} @ {self.replicate_version_id[:8]}"
 
 
-class TrainingRun(models.Model):
+class TrainingRun(ReplicateJob):
     """One run of the LoRA trainer on Replicate, from submission to its end."""
 
     class Status(models.TextChoices):
@@ -156,9 +158,8 @@ class TrainingRun(models.Model):
         FAILED = "failed", "Failed"
         CANCELED = "canceled", "Canceled"
 
-    TERMINAL = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
+    CREDIT_REFERENCE_PREFIX = "training_run"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="training_runs"
     )
@@ -174,33 +175,14 @@ class TrainingRun(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     parameters = models.JSONField(default=dict)
     image_count = models.PositiveSmallIntegerField(default=0)
-    replicate_training_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
     logs = models.TextField(blank=True)
     current_step = models.PositiveIntegerField(default=0)
     total_steps = models.PositiveIntegerField(default=0)
-    metrics = models.JSONField(default=dict, blank=True)
     cost_estimate = models.PositiveIntegerField(default=0, help_text="Credits reserved.")
     cost_actual = models.PositiveIntegerField(null=True, blank=True)
-    error_message = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    last_event_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [
-            models.Index(fields=["owner", "-created_at"]),
-            models.Index(fields=["status", "last_event_at"]),
-        ]
 
     def __str__(self):
         return f"{self.lora_model} run {self.id}"
-
-    @property
-    def is_terminal(self) -> bool:
-        return self.status in self.TERMINAL
 
     @property
     def progress(self) -> float:

@@ -35,7 +35,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     # Accounts: sign-up, e-mail verification and JWT for the API.
@@ -60,6 +59,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",  # Accounts
+    # A service's NotFound (a stranger's or a missing object) is the 404 page in HTML views.
+    "core.http.NotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -233,7 +234,20 @@ REPLICATE_HARDWARE = env("REPLICATE_HARDWARE", default="gpu-h100")
 REPLICATE_TIMEOUT_SECONDS = env.float("REPLICATE_TIMEOUT_SECONDS", default=30.0)
 # First wait before retrying a failed call; it doubles each attempt, with jitter.
 REPLICATE_RETRY_BASE_SECONDS = env.float("REPLICATE_RETRY_BASE_SECONDS", default=0.5)
+# Tasks that find Replicate busy or down try again after 2, 4, 8… seconds (at most 120, with
+# full jitter), 8 times (about 4 minutes in all, on average); then a submission fails and
+# refunds, and a refresh is left to reconciliation.
+REPLICATE_TASK_RETRY_BACKOFF_SECONDS = env.int("REPLICATE_TASK_RETRY_BACKOFF_SECONDS", default=2)
+REPLICATE_TASK_RETRY_BACKOFF_MAX_SECONDS = env.int(
+    "REPLICATE_TASK_RETRY_BACKOFF_MAX_SECONDS", default=120
+)
+REPLICATE_TASK_MAX_RETRIES = env.int("REPLICATE_TASK_MAX_RETRIES", default=8)
+# How a job on Replicate (core.remote_jobs) captures or refunds its credits when it ends.
+REMOTE_JOB_CREDITS_SETTLE = "accounts.services.credits_settle"
 REPLICATE_WEBHOOK_SECRET = env("REPLICATE_WEBHOOK_SECRET", default="")
+# Accepted webhook ids are kept this long beyond the signature's 5-minute window: a retry
+# carries the same id with a fresh timestamp, and Replicate retries for hours.
+WEBHOOK_DELIVERY_KEEP_DAYS = env.int("WEBHOOK_DELIVERY_KEEP_DAYS", default=7)
 
 # --- Accounts -------------------------------------------------------------------------------
 # Sign-up, e-mail verification, login, password reset and e-mail change are django-allauth's.
@@ -306,7 +320,14 @@ GENERATION_CREDITS_PER_IMAGE_DEV = env.int("GENERATION_CREDITS_PER_IMAGE_DEV", d
 GENERATION_CREDITS_PER_IMAGE_SCHNELL = env.int("GENERATION_CREDITS_PER_IMAGE_SCHNELL", default=1)
 # How long POST /api/v1/image/{model} waits for the first picture before answering 202
 # (keep it under the web server's request timeout: gunicorn's is 30 s).
-GENERATION_SYNC_WAIT_SECONDS = env.float("GENERATION_SYNC_WAIT_SECONDS", default=25.0)
+GENERATION_SYNC_WAIT_SECONDS = env.float("GENERATION_SYNC_WAIT_SECONDS", default=15.0)
+# Threads of each web process (the Procfile passes it to gunicorn). At most this many callers
+# per process wait on the simple service at once; others get 202 and a Location to poll, so
+# waiting callers can never take all of a process's threads from the rest of the site.
+WEB_THREADS = env.int("WEB_THREADS", default=4)
+GENERATION_SYNC_MAX_WAITERS = env.int(
+    "GENERATION_SYNC_MAX_WAITERS", default=max(1, WEB_THREADS // 4)
+)
 # A generation with no news for this long is polled (a webhook may have been lost).
 GENERATION_RECONCILE_AFTER_SECONDS = env.int("GENERATION_RECONCILE_AFTER_SECONDS", default=60)
 GENERATION_MAX_BATCH = env.int("GENERATION_MAX_BATCH", default=4)  # requests sent at once
@@ -338,11 +359,10 @@ REST_FRAMEWORK = {
     },
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "config.api.DefaultCursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.DefaultCursorPagination",
     "PAGE_SIZE": 30,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -1,5 +1,7 @@
-"""Writes of the gallery app, split by entity: generations, images, collections, share links."""
+"""Writes of the gallery app, split by entity: generations, images, collections, share links,
+and acting on several images at once."""
 
+from .bulk import images_bulk_apply, images_zip_build
 from .collections import (
     collection_create,
     collection_delete,
@@ -9,14 +11,11 @@ from .collections import (
     images_move,
 )
 from .generations import (
+    GenerationLifecycle,
     GenerationRequest,
-    generation_apply_remote,
     generation_cancel,
     generation_create,
-    generation_fail,
-    generation_refresh,
-    generation_submit,
-    generations_reconcile,
+    generation_jobs,
 )
 from .images import (
     generated_image_moderate,
@@ -37,6 +36,7 @@ from .sharing import (
 )
 
 __all__ = [
+    "GenerationLifecycle",
     "GenerationRequest",
     "collection_create",
     "collection_delete",
@@ -44,21 +44,19 @@ __all__ = [
     "collection_images_remove",
     "collection_update",
     "generated_image_moderate",
-    "generation_apply_remote",
     "generation_cancel",
     "generation_create",
-    "generation_fail",
+    "generation_jobs",
     "generation_outputs_store",
-    "generation_refresh",
-    "generation_submit",
-    "generations_reconcile",
     "image_delete",
     "image_favourite_set",
     "image_metadata",
     "image_set_as_avatar",
+    "images_bulk_apply",
     "images_delete",
     "images_move",
     "images_zip",
+    "images_zip_build",
     "share_link_create",
     "share_link_resolve",
     "share_link_revoke",

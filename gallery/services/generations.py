@@ -1,9 +1,10 @@
-"""Generations: create (credits, quota, inputs), submit to Replicate, follow, cancel, reconcile.
+"""Generations: create (checks, quota, credits, inputs), and a generation's life on Replicate.
 
-A generation's status only changes through `generation_apply_remote` / `_transition`, along
-allowed transitions, with a conditional UPDATE, so duplicate, late or out-of-order events (a
-`processing` webhook after `succeeded`) change nothing. The outputs are copied into our storage
-before the generation is marked succeeded, so "succeeded" always means "the pictures are here".
+The life of a generation (submit, follow, cancel, reconcile) is the shared remote-job kernel,
+`core.remote_jobs.RemoteJobLifecycle`; `GenerationLifecycle` adds only what is a prediction's
+own: its input (with the init image and mask), the seed read from its logs, and its outputs,
+copied into our storage before the generation is marked succeeded, so that "succeeded" always
+means "the pictures are here".
 """
 
 from __future__ import annotations
@@ -13,26 +14,24 @@ import logging
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.quotas import quota_check
-from accounts.selectors import credit_reservation_id
-from accounts.services import credits_capture, credits_refund, credits_reserve
+from accounts.services import credits_reserve
 from core import replicate_gateway
-from core.exceptions import Conflict, DomainError
-from core.remote_jobs import remote_jobs_reconcile, remote_time, status_advance
+from core.exceptions import DomainError, InvalidInput
+from core.remote_jobs import RemoteJobLifecycle, lifecycle_register
+from core.remote_jobs.tasks import remote_job_submit_task
 from core.webhooks import webhook_url
 
 from .. import imaging
 from ..models import Generation, StyleLora, StylePreset
+from .images import generation_outputs_store
 from .parameters import (
     DEFAULT_MODEL_LABEL,
     DEFAULT_MODEL_NAME,
@@ -70,10 +69,6 @@ class GenerationRequest:
     extra_lora_model: Any = None  # a LoraModel of the same user
     batch: int = 1
     source: str = Generation.Source.WEB
-
-
-def _reference(generation: Generation) -> str:
-    return f"generation:{generation.id}"
 
 
 def plain_error_message(raw: str | None) -> str:
@@ -119,8 +114,8 @@ def _check_request(*, user, lora_model, request: GenerationRequest) -> dict[str,
         prompt = request.style_preset.prompt_for(trigger)
     try:
         prompt = prompt_check(prompt)
-    except ValidationError as error:
-        errors.update(error.message_dict)
+    except InvalidInput as error:
+        errors.update(error.errors)
     extra = request.extra_lora_model
     if request.style_lora is not None and extra is not None:
         errors["extra_lora"] = [
@@ -151,8 +146,8 @@ def _check_request(*, user, lora_model, request: GenerationRequest) -> dict[str,
             has_image=has_image,
             has_extra_lora=has_extra,
         )
-    except ValidationError as error:
-        for name, messages in error.message_dict.items():
+    except InvalidInput as error:
+        for name, messages in error.errors.items():
             errors.setdefault(name, []).extend(messages)
         checked = None
     image = mask = None
@@ -164,7 +159,7 @@ def _check_request(*, user, lora_model, request: GenerationRequest) -> dict[str,
         except imaging.InputImageRejected as error:
             errors[error.field] = [error.message]
     if errors:
-        raise ValidationError(errors)
+        raise InvalidInput(errors)
     assert checked is not None
     sent = dict(checked.sent)
     extra_reference, extra_default_scale = _extra_lora_reference(request)
@@ -254,13 +249,11 @@ def generation_create(*, user, lora_model, request: GenerationRequest) -> list[G
                     user=user,
                     amount=generation.cost,
                     reason=f"Generation with {label}",
-                    reference=_reference(generation),
+                    reference=generation.credit_reference,
                 )
                 generations.append(generation)
-            from ..tasks import generation_submit_task
-
             for generation in generations:
-                generation_submit_task.delay_on_commit(str(generation.id))
+                remote_job_submit_task.delay_on_commit(generation_jobs.kind, str(generation.id))
     except BaseException:
         for name in saved_files:
             default_storage.delete(name)
@@ -294,149 +287,51 @@ def _prediction_input(generation: Generation) -> dict[str, Any]:
     return prediction_input
 
 
-def generation_submit(*, generation_id) -> Generation | None:
-    """Start the prediction. Safe to run twice: only a queued generation without a Replicate id
-    is sent."""
-    generation = Generation.objects.filter(pk=generation_id).first()
-    if (
-        generation is None
-        or generation.status != Status.QUEUED
-        or generation.replicate_prediction_id
-    ):
-        return generation
-    model_name, _, version_id = generation.target.partition(":")
-    target = {"version_id": version_id} if version_id else {"model_name": model_name}
-    job = replicate_gateway.prediction_start(
-        prediction_input=_prediction_input(generation),
-        webhook_url=webhook_url(kind="prediction"),
-        **target,
-    )
-    now = timezone.now()
-    updated = Generation.objects.filter(
-        pk=generation.pk, status=Status.QUEUED, replicate_prediction_id__isnull=True
-    ).update(replicate_prediction_id=job.id, submitted_at=now, last_event_at=now)
-    if not updated:
-        # Canceled while we were sending it: stop the remote prediction too.
-        replicate_gateway.prediction_cancel(prediction_id=job.id)
-        generation.refresh_from_db()
-        return generation
-    return generation_apply_remote(job=job) or generation
+class GenerationLifecycle(RemoteJobLifecycle):
+    kind = "prediction"
+    model = Generation
+    noun = "generation"
+    reconcile_after_setting = "GENERATION_RECONCILE_AFTER_SECONDS"
+    plain_error_message = staticmethod(plain_error_message)
 
+    def remote_start(self, job: Generation) -> replicate_gateway.RemoteJob:
+        model_name, _, version_id = job.target.partition(":")
+        target = {"version_id": version_id} if version_id else {"model_name": model_name}
+        return replicate_gateway.prediction_start(
+            prediction_input=_prediction_input(job),
+            webhook_url=webhook_url(kind=self.kind),
+            **target,
+        )
 
-def generation_fail(*, generation: Generation, message: str) -> Generation:
-    """Submission failed for good: the generation fails with a reason, the credits come back."""
-    _transition(generation, Status.FAILED, error_message=message[:500], completed_at=timezone.now())
-    generation.refresh_from_db()
-    return generation
+    def remote_details(self, job: Generation, remote: replicate_gateway.RemoteJob) -> dict:
+        if match := _SEED_LINE.search(remote.logs or ""):
+            return {"seed_used": int(match.group(1))}
+        return {}
 
-
-def generation_apply_remote(*, job: replicate_gateway.RemoteJob) -> Generation | None:
-    """Apply what Replicate says of a prediction (from the webhook's task or a poll).
-
-    On success the outputs are downloaded and stored first; a download that fails for a while
-    raises ReplicateUnavailable (the task retries, reconciliation polls again later).
-    """
-    from .images import generation_outputs_store
-
-    generation = Generation.objects.filter(replicate_prediction_id=job.id).first()
-    if generation is None:
-        logger.warning("no generation for replicate prediction %s", job.id)
-        return None
-    fields: dict[str, Any] = {"last_event_at": timezone.now()}
-    if job.metrics:
-        fields["metrics"] = job.metrics
-    if job.started_at:
-        fields["started_at"] = remote_time(job.started_at)
-    if match := _SEED_LINE.search(job.logs or ""):
-        fields["seed_used"] = int(match.group(1))
-    target = Status(job.status) if job.status in Status.values else None
-    if target is None or target == Status.QUEUED:
-        return generation
-    if target in Generation.TERMINAL:
-        fields["completed_at"] = remote_time(job.completed_at) or timezone.now()
-    if target == Status.FAILED:
-        fields["error_message"] = plain_error_message(job.error)
-    if target == Status.SUCCEEDED and generation.status in (*Generation.ACTIVE, Status.SUCCEEDED):
-        urls = job.output_urls
+    def outputs_take(self, job: Generation, remote: replicate_gateway.RemoteJob) -> str | None:
+        """Copy the pictures into our storage; a download that fails for a while raises
+        ReplicateUnavailable (the task retries, reconciliation polls again later)."""
+        urls = remote.output_urls
         if not urls:
-            target = Status.FAILED
-            fields["error_message"] = (
-                "The image service finished without any picture. Your credits were refunded."
+            return "The image service finished without any picture. Your credits were refunded."
+        seed = self.remote_details(job, remote).get("seed_used", job.seed_used or job.seed)
+        try:
+            generation_outputs_store(generation=job, urls=urls, seed=seed)
+        except replicate_gateway.ReplicateUnavailable:
+            raise
+        except DomainError as error:  # ReplicateServiceError included
+            logger.warning("outputs of %s could not be stored: %s", job.id, error)
+            return (
+                "The pictures could not be fetched from the image service. "
+                "Your credits were refunded."
             )
-        else:
-            seed = fields.get("seed_used", generation.seed_used or generation.seed)
-            try:
-                generation_outputs_store(generation=generation, urls=urls, seed=seed)
-            except replicate_gateway.ReplicateUnavailable:
-                raise
-            except (replicate_gateway.ReplicateServiceError, DomainError) as error:
-                logger.warning("outputs of %s could not be stored: %s", generation.id, error)
-                target = Status.FAILED
-                fields["error_message"] = (
-                    "The pictures could not be fetched from the image service. "
-                    "Your credits were refunded."
-                )
-    if target == generation.status and target not in Generation.TERMINAL:
-        Generation.objects.filter(pk=generation.pk, status=target).update(**fields)
-    else:
-        _transition(generation, target, **fields)
-    generation.refresh_from_db()
-    return generation
+        return None
 
 
-@transaction.atomic
-def _transition(generation: Generation, target: str, **fields) -> bool:
-    if not status_advance(Generation.objects, pk=generation.pk, target=target, **fields):
-        return False
-    reservation = _reservation_id(generation)
-    if reservation is not None:
-        if target == Status.SUCCEEDED:
-            credits_capture(reservation=reservation)
-        elif target in (Status.FAILED, Status.CANCELED):
-            credits_refund(reservation=reservation)
-    logger.info("generation %s is %s", generation.id, target)
-    return True
-
-
-def _reservation_id(generation: Generation) -> int | None:
-    return credit_reservation_id(reference=_reference(generation))
+generation_jobs = GenerationLifecycle()
+lifecycle_register(generation_jobs)
 
 
 def generation_cancel(*, generation: Generation) -> Generation:
     """Cancel a generation that has not ended; a queued one stops before it reaches Replicate."""
-    if generation.is_terminal:
-        raise Conflict("This generation has already ended.")
-    if generation.replicate_prediction_id:
-        job = replicate_gateway.prediction_cancel(prediction_id=generation.replicate_prediction_id)
-        generation_apply_remote(job=job)
-        generation.refresh_from_db()
-        if generation.is_terminal:
-            return generation
-    now = timezone.now()
-    _transition(generation, Status.CANCELED, completed_at=now, last_event_at=now)
-    generation.refresh_from_db()
-    return generation
-
-
-def generation_refresh(*, replicate_prediction_id: str) -> Generation | None:
-    """Re-read a prediction from Replicate (the authoritative state) and apply it."""
-    job = replicate_gateway.prediction_get(prediction_id=replicate_prediction_id)
-    return generation_apply_remote(job=job)
-
-
-def generations_reconcile(*, quiet_for: timedelta | None = None) -> int:
-    """Poll generations with no news for a while, so a lost webhook never leaves one stuck.
-
-    Queued generations whose submission task was lost are submitted again.
-    """
-    from ..tasks import generation_refresh_task, generation_submit_task
-
-    if quiet_for is None:
-        quiet_for = timedelta(seconds=settings.GENERATION_RECONCILE_AFTER_SECONDS)
-    return remote_jobs_reconcile(
-        model=Generation,
-        remote_id_field="replicate_prediction_id",
-        quiet_for=quiet_for,
-        refresh_task=generation_refresh_task,
-        submit_task=generation_submit_task,
-    )
+    return generation_jobs.cancel(job=generation)

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+
+from core.exceptions import InvalidInput
 
 ASPECT_RATIOS = (
     "1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3", "9:16", "9:21",
@@ -119,7 +120,7 @@ def _number(value: Any, kind: type) -> float | int:
 def parameters_check(
     data: dict[str, Any], *, for_default_model: bool, has_image: bool, has_extra_lora: bool
 ) -> CheckedParameters:
-    """Check every parameter; raise ValidationError naming each field at fault.
+    """Check every parameter; raise InvalidInput naming each field at fault.
 
     None means "not given": it is not sent. `disable_safety_checker` is always sent as False.
     """
@@ -181,7 +182,7 @@ def parameters_check(
         for name in _LORA_ONLY:
             sent.pop(name, None)
     if errors:
-        raise ValidationError(errors)
+        raise InvalidInput(errors)
     return CheckedParameters(sent=sent, for_default_model=for_default_model)
 
 
@@ -212,7 +213,7 @@ def prompt_with_phrase(prompt: str, phrase: str) -> str:
 def prompt_check(prompt: Any) -> str:
     text = " ".join(str(prompt or "").split())
     if not text:
-        raise ValidationError({"prompt": ["Describe the picture you want."]})
+        raise InvalidInput({"prompt": ["Describe the picture you want."]})
     if len(text) > MAX_PROMPT:
-        raise ValidationError({"prompt": [f"At most {MAX_PROMPT} characters."]})
+        raise InvalidInput({"prompt": [f"At most {MAX_PROMPT} characters."]})
     return text

@@ -10,6 +10,7 @@ import time
 import zipfile
 
 import pytest
+from replicate.exceptions import ReplicateError
 from django.core.cache import cache
 from PIL import Image
 
@@ -64,14 +65,15 @@ def trained_model(replicate_backend):
     return remote, finished
 
 
-def test_a_training_runs_to_succeeded_and_creates_a_version(trained_model):
+def test_a_training_runs_to_succeeded_and_creates_a_version(trained_model, replicate_backend):
     remote, training = trained_model
     assert remote.visibility == "private"
     assert remote.owner == "avatars"
     version_id = training.output_version_id
     assert version_id and len(version_id) == 64
     assert training.output["version"] == f"{remote.full_name}:{version_id}"
-    assert gateway.destination_model_get(full_name=remote.full_name).latest_version_id == version_id
+    model = replicate_backend.client().models.get(remote.full_name)
+    assert model.latest_version.id == version_id
     assert "Extracted 6 files" in training.logs  # 3 photos + 3 captions
 
 
@@ -139,11 +141,14 @@ def test_cancel_stops_a_running_training(replicate_backend):
     assert gateway.training_cancel(training_id=training.id).status == "canceled"
 
 
-def test_deleting_a_model_deletes_its_versions_first_and_can_be_repeated(trained_model):
+def test_deleting_a_model_deletes_its_versions_first_and_can_be_repeated(
+    trained_model, replicate_backend
+):
     remote, _ = trained_model
     gateway.destination_model_delete(full_name=remote.full_name)
-    with pytest.raises(gateway.ReplicateNotFound):
-        gateway.destination_model_get(full_name=remote.full_name)
+    with pytest.raises(ReplicateError) as missing:
+        replicate_backend.client().models.get(remote.full_name)
+    assert missing.value.status == 404
     gateway.destination_model_delete(full_name=remote.full_name)  # already gone: no error
 
 

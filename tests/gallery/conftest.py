@@ -10,7 +10,7 @@ from django.test import Client
 from accounts.services import credits_grant
 from core import replicate_gateway
 from gallery.models import Generation
-from gallery.services import generation_refresh
+from gallery.services import generation_jobs
 from tests.gallery.factories import (
     TrainedVersion,
     ready_lora_model,
@@ -71,16 +71,14 @@ def finish():
 
     def run(generation: Generation, timeout: float = 10.0) -> Generation:
         generation.refresh_from_db()
-        assert generation.replicate_prediction_id, (generation.status, generation.error_message)
+        assert generation.replicate_id, (generation.status, generation.error_message)
         wait_until(
             lambda: (
-                replicate_gateway.prediction_get(
-                    prediction_id=generation.replicate_prediction_id
-                ).is_terminal
+                replicate_gateway.prediction_get(prediction_id=generation.replicate_id).is_terminal
             ),
             timeout=timeout,
             message="the prediction did not finish",
         )
-        return generation_refresh(replicate_prediction_id=generation.replicate_prediction_id)
+        return generation_jobs.refresh(replicate_id=generation.replicate_id)
 
     return run

@@ -17,7 +17,7 @@ from accounts.selectors import credit_balance
 from accounts.services import credits_grant
 from core import replicate_gateway
 from gallery.models import Generation
-from gallery.services import generations_reconcile
+from gallery.services import generation_jobs
 from tests.gallery.factories import ready_lora_model
 from tests.simulator_fixtures import wait_until
 
@@ -57,7 +57,7 @@ def test_four_outputs_arrive_by_webhook_and_show_in_the_gallery_and_the_api(
     generation_id = response.json()["generations"][0]["id"]
     generation = _wait_for(generation_id, Generation.Status.SUCCEEDED)
     assert generation.images.count() == 4
-    attempts = simulator.webhook_attempts(generation.replicate_prediction_id)
+    attempts = simulator.webhook_attempts(generation.replicate_id)
     assert any(a["event"] == "completed" and a["response_status"] == 200 for a in attempts)
     assert credit_balance(user=owner) == 500 - 16
 
@@ -105,7 +105,7 @@ def test_img2img_and_inpainting_send_the_picture_and_the_mask(owner, setup, as_u
     second = _wait_for(inpaint.json()["generations"][0]["id"], Generation.Status.SUCCEEDED)
     assert (first.kind, second.kind) == ("img2img", "inpaint")
     for generation, sent_mask in ((first, False), (second, True)):
-        remote = replicate_gateway.prediction_get(prediction_id=generation.replicate_prediction_id)
+        remote = replicate_gateway.prediction_get(prediction_id=generation.replicate_id)
         assert "/v1/files/" in remote.input["image"]  # uploaded through the Files API
         assert ("/v1/files/" in (remote.input.get("mask") or "")) is sent_mask
 
@@ -136,19 +136,15 @@ def test_a_lost_webhook_is_recovered_by_reconciliation(owner, setup, as_user, si
     generation_id = response.json()["generations"][0]["id"]
     generation = _wait_for(generation_id, Generation.Status.STARTING, Generation.Status.PROCESSING)
     wait_until(
-        lambda: (
-            replicate_gateway.prediction_get(
-                prediction_id=generation.replicate_prediction_id
-            ).is_terminal
-        ),
+        lambda: replicate_gateway.prediction_get(prediction_id=generation.replicate_id).is_terminal,
         timeout=10,
     )
-    attempts = simulator.webhook_attempts(generation.replicate_prediction_id)
+    attempts = simulator.webhook_attempts(generation.replicate_id)
     assert attempts and all(attempt["dropped"] for attempt in attempts)
     generation.refresh_from_db()
     assert generation.status != Generation.Status.SUCCEEDED  # nobody told us
 
-    assert generations_reconcile(quiet_for=timedelta(0)) == 1  # enqueued to the worker
+    assert generation_jobs.reconcile(quiet_for=timedelta(0)) == 1  # enqueued to the worker
     recovered = _wait_for(generation_id, Generation.Status.SUCCEEDED)
     assert recovered.images.count() == 2
 
@@ -186,7 +182,7 @@ def test_the_simple_service_answers_the_first_pictures_bytes(owner, setup, as_us
     assert response["X-Image-Id"] == str(first.id)
     with first.file.open("rb") as handle:
         assert handle.read() == response.content
-    sent = replicate_gateway.prediction_get(prediction_id=generation.replicate_prediction_id)
+    sent = replicate_gateway.prediction_get(prediction_id=generation.replicate_id)
     # Left out means not sent: Replicate applies its own defaults.
     assert "guidance_scale" not in sent.input and "aspect_ratio" not in sent.input
     assert sent.input["disable_safety_checker"] is False

@@ -19,7 +19,7 @@ from accounts.services import credits_grant, credits_reserve
 from core.replicate_gateway import RemoteJob
 from gallery import account_hooks
 from gallery.models import Collection, GeneratedImage, Generation, ShareLink
-from gallery.services import generation_apply_remote, generations_reconcile
+from gallery.services import generation_jobs
 from tests.gallery.factories import gallery_one_of_everything, make_generation, make_image
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 def running(owner):
     credits_grant(user=owner, amount=100, reason="test")
     generation = make_generation(
-        owner, status=Generation.Status.STARTING, replicate_prediction_id="p_1", cost=8
+        owner, status=Generation.Status.STARTING, replicate_id="p_1", cost=8
     )
     credits_reserve(
         user=owner, amount=8, reason="Generation", reference=f"generation:{generation.id}"
@@ -46,27 +46,27 @@ def _settlements(generation):
 
 
 def test_late_events_never_move_a_generation_backwards(running, owner):
-    failed = generation_apply_remote(
-        job=RemoteJob(id="p_1", status="failed", error="CUDA error: device-side assert")
+    failed = generation_jobs.apply_remote(
+        remote=RemoteJob(id="p_1", status="failed", error="CUDA error: device-side assert")
     )
     assert failed.status == Generation.Status.FAILED
     assert failed.error_message.startswith("The generation failed: CUDA error")
     for status in ("processing", "starting", "succeeded", "failed", "canceled"):
-        again = generation_apply_remote(job=RemoteJob(id="p_1", status=status))
+        again = generation_jobs.apply_remote(remote=RemoteJob(id="p_1", status=status))
         assert again.status == Generation.Status.FAILED
     assert _settlements(running) == ["refund"]
     assert credit_balance(user=owner) == 100
 
 
 def test_a_success_without_outputs_is_a_failure_that_refunds(running, owner):
-    done = generation_apply_remote(job=RemoteJob(id="p_1", status="succeeded", output=[]))
+    done = generation_jobs.apply_remote(remote=RemoteJob(id="p_1", status="succeeded", output=[]))
     assert done.status == Generation.Status.FAILED
     assert _settlements(running) == ["refund"]
 
 
 def test_expired_outputs_fail_and_refund(running, owner):
-    done = generation_apply_remote(
-        job=RemoteJob(id="p_1", status="succeeded", output=["ftp://nowhere/out-0.webp"])
+    done = generation_jobs.apply_remote(
+        remote=RemoteJob(id="p_1", status="succeeded", output=["ftp://nowhere/out-0.webp"])
     )
     assert done.status == Generation.Status.FAILED
     assert "could not be fetched" in done.error_message
@@ -74,24 +74,28 @@ def test_expired_outputs_fail_and_refund(running, owner):
 
 
 def test_an_unknown_prediction_is_ignored():
-    assert generation_apply_remote(job=RemoteJob(id="nope", status="succeeded")) is None
+    assert generation_jobs.apply_remote(remote=RemoteJob(id="nope", status="succeeded")) is None
 
 
 def test_reconciliation_polls_quiet_generations_and_resubmits_lost_ones(owner, monkeypatch):
-    from gallery import tasks
+    from core.remote_jobs import tasks
 
     refreshed, submitted = [], []
-    monkeypatch.setattr(tasks.generation_refresh_task, "delay", refreshed.append)
-    monkeypatch.setattr(tasks.generation_submit_task, "delay", submitted.append)
+    monkeypatch.setattr(
+        tasks.remote_job_refresh_task, "delay", lambda kind, rid: refreshed.append(rid)
+    )
+    monkeypatch.setattr(
+        tasks.remote_job_submit_task, "delay", lambda kind, pk: submitted.append(pk)
+    )
     old = timezone.now() - timedelta(minutes=10)
     quiet = make_generation(
-        owner, status=Generation.Status.PROCESSING, replicate_prediction_id="p_q", last_event_at=old
+        owner, status=Generation.Status.PROCESSING, replicate_id="p_q", last_event_at=old
     )
-    make_generation(owner, status=Generation.Status.PROCESSING, replicate_prediction_id="p_new")
+    make_generation(owner, status=Generation.Status.PROCESSING, replicate_id="p_new")
     lost = make_generation(owner, status=Generation.Status.QUEUED, last_event_at=old)
     make_generation(owner, status=Generation.Status.SUCCEEDED, last_event_at=old)
-    assert generations_reconcile() == 2
-    assert refreshed == [quiet.replicate_prediction_id]
+    assert generation_jobs.reconcile() == 2
+    assert refreshed == [quiet.replicate_id]
     assert submitted == [str(lost.id)]
     lost.refresh_from_db()
     assert lost.last_event_at > old  # not resubmitted again on the next round

@@ -14,9 +14,9 @@ from accounts.models import CreditEntry
 from accounts.selectors import credit_balance
 from accounts.services import credits_grant
 from core.models import WebhookDelivery
+from core.remote_jobs.tasks import remote_jobs_reconcile_task
 from tests.trainings.portraits import portrait_jpegs
 from trainings.models import DatasetImage, LoraModel, TrainingRun
-from trainings.tasks import training_runs_reconcile_task
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -115,10 +115,10 @@ def test_lost_webhooks_are_recovered_by_polling(live_worker, owner, as_user, pho
     run = _start(client, dataset, model)
 
     def submitted():
-        return TrainingRun.objects.filter(pk=run["id"]).exclude(replicate_training_id=None).first()
+        return TrainingRun.objects.filter(pk=run["id"]).exclude(replicate_id=None).first()
 
     training = _wait_for(submitted, message="the run was not submitted")
-    remote_id = training.replicate_training_id
+    remote_id = training.replicate_id
 
     def remote_done():
         return simulator.client().trainings.get(remote_id).status == "succeeded"
@@ -127,7 +127,7 @@ def test_lost_webhooks_are_recovered_by_polling(live_worker, owner, as_user, pho
     time.sleep(1.1)  # TRAINING_RECONCILE_AFTER_SECONDS is 1 for the worker
     assert TrainingRun.objects.get(pk=run["id"]).status != TrainingRun.Status.SUCCEEDED
     assert not WebhookDelivery.objects.filter(remote_id=remote_id).exists()
-    training_runs_reconcile_task.delay()
+    remote_jobs_reconcile_task.delay()
     assert _finished(client, run["id"])["status"] == "succeeded"
 
 
@@ -140,7 +140,7 @@ def test_duplicated_and_reordered_webhooks_change_nothing(
     run = _start(client, dataset, model)
     finished = _finished(client, run["id"])
     assert finished["status"] == "succeeded"
-    remote_id = TrainingRun.objects.get(pk=run["id"]).replicate_training_id
+    remote_id = TrainingRun.objects.get(pk=run["id"]).replicate_id
     attempts = simulator.webhook_attempts(remote_id)
     # Every message went twice; the second copy of each was acknowledged and ignored.
     assert len(attempts) >= 2 * WebhookDelivery.objects.filter(remote_id=remote_id).count()

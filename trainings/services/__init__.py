@@ -23,18 +23,17 @@ from .lora_models import (
 )
 from .parameters import TrainingParameters
 from .runs import (
+    TrainingRunLifecycle,
     training_cost_estimate,
-    training_run_apply_remote,
     training_run_cancel,
-    training_run_refresh,
+    training_run_jobs,
     training_run_retry,
     training_run_start,
-    training_run_submit,
-    training_runs_reconcile,
 )
 
 __all__ = [
     "TrainingParameters",
+    "TrainingRunLifecycle",
     "UploadRefusal",
     "UploadResult",
     "dataset_create",
@@ -51,13 +50,10 @@ __all__ = [
     "lora_model_remote_ensure",
     "lora_model_update",
     "training_cost_estimate",
-    "training_run_apply_remote",
     "training_run_cancel",
-    "training_run_refresh",
+    "training_run_jobs",
     "training_run_retry",
     "training_run_start",
-    "training_run_submit",
-    "training_runs_reconcile",
     "trigger_word_problem",
     "trigger_word_suggest",
 ]

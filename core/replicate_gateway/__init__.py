@@ -1,0 +1,68 @@
+"""The one package that talks to Replicate (or to the bundled simulator, which speaks its API).
+
+Nothing outside this package imports `replicate`. Callers get plain `RemoteJob` / `RemoteModel`
+values and the project's own exceptions (`ReplicateServiceError` and its kinds), each with a
+message fit to show a user. Every call has a timeout; calls that are safe to repeat are retried
+with back-off and jitter on 429 (honouring `Retry-After`), 5xx and network errors, and creates
+are retried only when the request certainly did not take effect (429, refused connection).
+
+Settings choose the backend: the real API when `REPLICATE_API_TOKEN` is set, the simulator
+(`REPLICATE_BASE_URL`, `REPLICATE_SIMULATOR_TOKEN`) otherwise.
+"""
+
+from .client import get_client
+from .errors import (
+    ReplicateConfigurationError,
+    ReplicateInvalidInput,
+    ReplicateNotFound,
+    ReplicateServiceError,
+    ReplicateUnavailable,
+    WebhookRejected,
+)
+from .operations import (
+    backend_check,
+    destination_model_create,
+    destination_model_delete,
+    file_upload,
+    job_cancel,
+    job_get,
+    output_download,
+    prediction_cancel,
+    prediction_get,
+    prediction_start,
+    training_cancel,
+    training_get,
+    training_start,
+)
+from .values import TERMINAL_STATUSES, RemoteJob, RemoteModel
+from .webhooks import WEBHOOK_TOLERANCE_SECONDS, webhook_id, webhook_secret_get, webhook_verify
+
+__all__ = [
+    "TERMINAL_STATUSES",
+    "WEBHOOK_TOLERANCE_SECONDS",
+    "RemoteJob",
+    "RemoteModel",
+    "ReplicateConfigurationError",
+    "ReplicateInvalidInput",
+    "ReplicateNotFound",
+    "ReplicateServiceError",
+    "ReplicateUnavailable",
+    "WebhookRejected",
+    "backend_check",
+    "destination_model_create",
+    "destination_model_delete",
+    "file_upload",
+    "get_client",
+    "job_cancel",
+    "job_get",
+    "output_download",
+    "prediction_cancel",
+    "prediction_get",
+    "prediction_start",
+    "training_cancel",
+    "training_get",
+    "training_start",
+    "webhook_id",
+    "webhook_secret_get",
+    "webhook_verify",
+]

@@ -1,0 +1,268 @@
+"""The calls the project makes: destination models, files, trainings, predictions, outputs."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import io
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from django.conf import settings
+from replicate.exceptions import ReplicateError
+
+from .client import api_token, call, get_client
+from .errors import ReplicateNotFound, ReplicateServiceError
+from .values import RemoteJob, RemoteModel, remote_model, split_model_name
+
+_MAX_DOWNLOAD_BYTES = 60 * 1024 * 1024
+
+
+def backend_check(*, timeout: float = 3.0) -> None:
+    """Raise if the Replicate backend cannot be reached with our token (used by /readyz)."""
+    get_client(timeout=timeout).accounts.current()
+
+
+def destination_model_create(*, name: str, description: str = "") -> RemoteModel:
+    """Create the private model that a user's trainings push versions to.
+
+    Creating is not idempotent on Replicate (a second call is refused as a duplicate), so when
+    the model already exists from an earlier attempt it is fetched and returned instead.
+    """
+    client = get_client()
+    try:
+        model = call(
+            "models.create",
+            lambda: client.models.create(
+                owner=settings.REPLICATE_OWNER,
+                name=name,
+                visibility="private",
+                hardware=settings.REPLICATE_HARDWARE,
+                description=description or None,
+            ),
+            idempotent=False,
+        )
+    except ReplicateServiceError as error:
+        if error.status not in (409, 422) or "exist" not in (error.detail or "").lower():
+            raise
+        model = call(
+            "models.get",
+            lambda: client.models.get(f"{settings.REPLICATE_OWNER}/{name}"),
+            idempotent=True,
+        )
+    return remote_model(model)
+
+
+def destination_model_delete(*, full_name: str) -> None:
+    """Delete a model and its versions (Replicate refuses to delete a model that has any).
+
+    Safe to repeat: a model or version already gone counts as deleted.
+    """
+    owner, name = split_model_name(full_name)
+    client = get_client()
+    try:
+        model = call("models.get", lambda: client.models.get(owner, name), idempotent=True)
+    except ReplicateNotFound:
+        return
+    # A page lists at most 100 versions; a model rarely has more, but keep going until none is
+    # left, within a bound so a backend that never forgets a version cannot loop us forever.
+    for _ in range(20):
+        page = call("versions.list", lambda: model.versions.list(), idempotent=True)
+        if not page.results:
+            break
+        for version in page.results:
+            with contextlib.suppress(ReplicateNotFound):
+                call(
+                    "versions.delete",
+                    lambda version_id=version.id: model.versions.delete(version_id),
+                    idempotent=True,
+                )
+    try:
+        call("models.delete", lambda: client.models.delete(owner, name), idempotent=True)
+    except ReplicateNotFound:
+        return
+
+
+class _NamedStream(io.RawIOBase):
+    """A read-only view of a stream under a file name (the client names the upload by it)."""
+
+    def __init__(self, stream, name: str):
+        super().__init__()
+        self._stream = stream
+        self.name = name
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._stream.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._stream.tell()
+
+
+def file_upload(*, data: bytes | io.IOBase, filename: str, content_type: str) -> str:
+    """Upload a file (e.g. a training zip) to the Files API; return the URL to pass as input.
+
+    A stream is sent as it is read, not loaded into memory first.
+    """
+    client = get_client()
+
+    def upload():
+        stream = io.BytesIO(data) if isinstance(data, bytes) else data
+        stream.seek(0)
+        return client.files.create(
+            _NamedStream(stream, filename), filename=filename, content_type=content_type
+        )
+
+    uploaded = call("files.create", upload, idempotent=False)
+    return uploaded.urls["get"]
+
+
+def training_start(*, destination: str, training_input: dict, webhook_url: str | None) -> RemoteJob:
+    """Start the LoRA trainer, pushing the result as a new version of `destination`."""
+    client = get_client()
+    trainer_owner, trainer_name = split_model_name(settings.REPLICATE_TRAINER_MODEL)
+    params: dict[str, Any] = {"destination": destination}
+    if webhook_url:
+        params["webhook"] = webhook_url
+        params["webhook_events_filter"] = ["start", "logs", "completed"]
+    training = call(
+        "trainings.create",
+        lambda: client.trainings.create(
+            model=(trainer_owner, trainer_name),
+            version=settings.REPLICATE_TRAINER_VERSION,
+            input=training_input,
+            **params,
+        ),
+        idempotent=False,
+    )
+    return RemoteJob._from_resource(training)
+
+
+def training_get(*, training_id: str) -> RemoteJob:
+    client = get_client()
+    training = call("trainings.get", lambda: client.trainings.get(training_id), idempotent=True)
+    return RemoteJob._from_resource(training)
+
+
+def training_cancel(*, training_id: str) -> RemoteJob:
+    client = get_client()
+    training = call(
+        "trainings.cancel", lambda: client.trainings.cancel(training_id), idempotent=True
+    )
+    return RemoteJob._from_resource(training)
+
+
+def prediction_start(
+    *,
+    prediction_input: dict,
+    version_id: str | None = None,
+    model_name: str | None = None,
+    webhook_url: str | None = None,
+) -> RemoteJob:
+    """Start a prediction on a version id (a user's LoRA) or a model name (official models).
+
+    Inputs left as None are not sent, so Replicate applies its own defaults.
+    """
+    if (version_id is None) == (model_name is None):
+        raise ValueError("give exactly one of version_id and model_name")
+    client = get_client()
+    clean_input = {key: value for key, value in prediction_input.items() if value is not None}
+    params: dict[str, Any] = {}
+    if webhook_url:
+        params["webhook"] = webhook_url
+        params["webhook_events_filter"] = ["start", "completed"]
+    if version_id:
+        target: dict[str, Any] = {"version": version_id}
+    else:
+        target = {"model": model_name}
+    prediction = call(
+        "predictions.create",
+        lambda: client.predictions.create(input=clean_input, **target, **params),
+        idempotent=False,
+    )
+    return RemoteJob._from_resource(prediction)
+
+
+def prediction_get(*, prediction_id: str) -> RemoteJob:
+    client = get_client()
+    prediction = call(
+        "predictions.get", lambda: client.predictions.get(prediction_id), idempotent=True
+    )
+    return RemoteJob._from_resource(prediction)
+
+
+def prediction_cancel(*, prediction_id: str) -> RemoteJob:
+    client = get_client()
+    prediction = call(
+        "predictions.cancel", lambda: client.predictions.cancel(prediction_id), idempotent=True
+    )
+    return RemoteJob._from_resource(prediction)
+
+
+def output_download(*, url: str, max_bytes: int = _MAX_DOWNLOAD_BYTES) -> tuple[bytes, str]:
+    """Fetch an output file (an https or http URL, or a data: URI); return bytes and media type.
+
+    Replicate's output URLs expire, so outputs are copied into our storage at once.
+    """
+    if url.startswith("data:"):
+        header, _, payload = url.partition(",")
+        try:
+            data = base64.b64decode(payload, validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise ReplicateServiceError("The image service sent an unreadable file.") from error
+        return data, header[5:].split(";")[0] or "application/octet-stream"
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise ReplicateServiceError("The image service sent an unexpected file address.")
+
+    def fetch() -> tuple[bytes, str]:
+        headers = {"User-Agent": "avatars-platform"}
+        host = urlsplit(url).hostname or ""
+        base_host = urlsplit(settings.REPLICATE_BASE_URL).hostname or ""
+        if host == base_host or host.endswith("replicate.delivery"):
+            headers["Authorization"] = f"Bearer {api_token()}"
+        timeout = httpx.Timeout(settings.REPLICATE_TIMEOUT_SECONDS, connect=5.0)
+        with (
+            httpx.Client(timeout=timeout, follow_redirects=True) as http,
+            http.stream("GET", url, headers=headers) as response,
+        ):
+            if response.status_code >= 400:
+                raise ReplicateError(
+                    status=response.status_code,
+                    detail=f"output file answered {response.status_code}",
+                )
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise ReplicateServiceError("The image service sent a file that is too large.")
+                chunks.append(chunk)
+            media_type = response.headers.get("Content-Type", "application/octet-stream")
+            return b"".join(chunks), media_type.split(";")[0].strip()
+
+    return call("output.download", fetch, idempotent=True)
+
+
+def job_get(*, kind: str, job_id: str) -> RemoteJob:
+    """A training (`kind="training"`) or a prediction (`kind="prediction"`) as it is now."""
+    if kind == "training":
+        return training_get(training_id=job_id)
+    return prediction_get(prediction_id=job_id)
+
+
+def job_cancel(*, kind: str, job_id: str) -> RemoteJob:
+    """Cancel a training or a prediction; one that has already ended is returned as it is."""
+    if kind == "training":
+        return training_cancel(training_id=job_id)
+    return prediction_cancel(prediction_id=job_id)

@@ -1,0 +1,310 @@
+"""The remote-job kernel, run through the same cases for every kind of job it serves.
+
+A training run and a generation differ in what they send and what a success produces (a model
+version, stored pictures); everything else — forward-only status, credits settled once,
+cancel, duplicate and out-of-order events, a lost webhook, a job without a reservation, a
+submission that gives up — must behave the same. Each case runs against both kinds.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from PIL import Image
+
+from accounts.models import CreditEntry
+from accounts.selectors import credit_balance
+from accounts.services import credits_grant, credits_reserve
+from config.celery import app as celery_app
+from core import replicate_gateway
+from core.models import JobStatus
+from core.remote_jobs import RemoteJobLifecycle, lifecycle_get
+from core.remote_jobs.tasks import remote_job_submit_task, remote_jobs_reconcile_task
+from core.replicate_gateway import RemoteJob
+from gallery.models import GeneratedImage
+from tests.gallery.factories import make_generation
+from tests.replicate_sim.helpers import training_zip
+from tests.simulator_fixtures import wait_until
+from trainings.models import Dataset, DatasetImage, LoraModel, LoraVersion, TrainingRun
+
+pytestmark = pytest.mark.django_db
+
+COST = 40
+
+
+def _jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 150, 120)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def _png_data_uri(color=(90, 140, 200)) -> str:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), color).save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+@dataclass
+class Kind:
+    """How to make one kind of job, what its success looks like, and how to run it for real."""
+
+    name: str
+    lifecycle: RemoteJobLifecycle
+
+    def make(self, user, *, status=JobStatus.STARTING, replicate_id=None, reserve=True):
+        if self.name == "training":
+            lora_model = LoraModel.objects.create(
+                owner=user,
+                name="Me",
+                trigger_word=f"ZOR{secrets.token_hex(3).upper()}",
+                # A queued run's model may not exist on Replicate yet.
+                replicate_owner="" if status == JobStatus.QUEUED else "avatars",
+                replicate_name=None if status == JobStatus.QUEUED else f"me-{secrets.token_hex(4)}",
+                status=LoraModel.Status.TRAINING,
+            )
+            dataset = Dataset.objects.create(owner=user, name="me")
+            photo = DatasetImage(dataset=dataset, original_name="me.jpg", status="ready")
+            photo.training_file.save("me.jpg", ContentFile(_jpeg()), save=False)
+            photo.save()
+            job = TrainingRun.objects.create(
+                owner=user,
+                dataset=dataset,
+                lora_model=lora_model,
+                status=status,
+                replicate_id=replicate_id,
+                total_steps=1000,
+                cost_estimate=COST,
+                parameters={"steps": 1000},
+            )
+        else:
+            job = make_generation(user, status=status, replicate_id=replicate_id, cost=COST)
+        if reserve:
+            credits_reserve(user=user, amount=COST, reason="test", reference=job.credit_reference)
+        return job
+
+    def success(self, replicate_id: str) -> RemoteJob:
+        if self.name == "training":
+            output = {"version": f"avatars/me:{secrets.token_hex(32)}", "weights": "https://x/w"}
+        else:
+            output = [_png_data_uri()]
+        return RemoteJob(id=replicate_id, status="succeeded", output=output, logs="done")
+
+    def produced(self, job) -> int:
+        """How many results the success produced (model versions, stored pictures)."""
+        if self.name == "training":
+            return LoraVersion.objects.filter(training_run=job).count()
+        return GeneratedImage.objects.filter(generation=job).count()
+
+    def start_on_simulator(self, job) -> None:
+        """Create the remote job on the simulator, its webhook going nowhere (lost)."""
+        if self.name == "training":
+            model = replicate_gateway.destination_model_create(name=job.lora_model.replicate_name)
+            job.lora_model.replicate_owner = model.owner
+            job.lora_model.save(update_fields=["replicate_owner"])
+            images_url = replicate_gateway.file_upload(
+                data=training_zip().read(), filename="photos.zip", content_type="application/zip"
+            )
+            remote = replicate_gateway.training_start(
+                destination=model.full_name,
+                training_input={"input_images": images_url, "steps": 100, "trigger_word": "TOK"},
+                webhook_url=None,
+            )
+        else:
+            remote = replicate_gateway.prediction_start(
+                prediction_input={"prompt": "a lighthouse", "num_outputs": 1},
+                model_name="black-forest-labs/flux-schnell",
+                webhook_url=None,
+            )
+        type(job).objects.filter(pk=job.pk).update(
+            replicate_id=remote.id, last_event_at=timezone.now() - timedelta(hours=1)
+        )
+
+    def remote_get(self, replicate_id: str) -> RemoteJob:
+        return self.lifecycle.remote_get(replicate_id)
+
+
+@pytest.fixture(params=["training", "prediction"])
+def kind(request) -> Kind:
+    return Kind(name=request.param, lifecycle=lifecycle_get(request.param))
+
+
+@pytest.fixture
+def funded(owner):
+    credits_grant(user=owner, amount=1000, reason="test credits")
+    return owner
+
+
+def _settlements(job) -> list[str]:
+    return sorted(
+        CreditEntry.objects.filter(reference=job.credit_reference)
+        .exclude(kind=CreditEntry.Kind.RESERVE)
+        .values_list("kind", flat=True)
+    )
+
+
+def test_success_produces_its_result_and_captures_once(kind, funded):
+    job = kind.make(funded, replicate_id="r-1")
+    done = kind.lifecycle.apply_remote(remote=kind.success("r-1"))
+    assert done.status == JobStatus.SUCCEEDED
+    assert done.completed_at is not None
+    assert kind.produced(done) == 1
+    assert _settlements(job) == ["capture"]
+    assert credit_balance(user=funded) == 1000 - COST
+
+
+def test_a_duplicated_success_changes_nothing(kind, funded):
+    job = kind.make(funded, replicate_id="r-1")
+    success = kind.success("r-1")
+    kind.lifecycle.apply_remote(remote=success)
+    again = kind.lifecycle.apply_remote(remote=success)
+    assert again.status == JobStatus.SUCCEEDED
+    assert kind.produced(job) == 1
+    assert _settlements(job) == ["capture"]
+
+
+def test_failure_tells_why_in_plain_words_and_refunds(kind, funded):
+    job = kind.make(funded, replicate_id="r-1")
+    failed = kind.lifecycle.apply_remote(
+        remote=RemoteJob(id="r-1", status="failed", error="Traceback…\nCUDA error: device lost")
+    )
+    assert failed.status == JobStatus.FAILED
+    assert "CUDA error: device lost" in failed.error_message
+    assert "Traceback" not in failed.error_message
+    assert kind.produced(job) == 0
+    assert _settlements(job) == ["refund"]
+    assert credit_balance(user=funded) == 1000
+
+
+def test_a_success_without_its_result_is_a_failure_that_refunds(kind, funded):
+    job = kind.make(funded, replicate_id="r-1")
+    empty = kind.lifecycle.apply_remote(remote=RemoteJob(id="r-1", status="succeeded"))
+    assert empty.status == JobStatus.FAILED
+    assert empty.error_message
+    assert _settlements(job) == ["refund"]
+
+
+def test_events_out_of_order_never_move_a_job_backwards(kind, funded):
+    job = kind.make(funded, replicate_id="r-1")
+    kind.lifecycle.apply_remote(remote=RemoteJob(id="r-1", status="processing"))
+    late_start = kind.lifecycle.apply_remote(remote=RemoteJob(id="r-1", status="starting"))
+    assert late_start.status == JobStatus.PROCESSING
+    kind.lifecycle.apply_remote(remote=kind.success("r-1"))
+    for status in ("processing", "starting", "failed", "canceled"):
+        late = kind.lifecycle.apply_remote(remote=RemoteJob(id="r-1", status=status))
+        assert late.status == JobStatus.SUCCEEDED
+    assert _settlements(job) == ["capture"]
+
+
+def test_a_success_after_a_failure_is_ignored(kind, funded):
+    job = kind.make(funded, replicate_id="r-1")
+    kind.lifecycle.apply_remote(remote=RemoteJob(id="r-1", status="failed", error="boom"))
+    late = kind.lifecycle.apply_remote(remote=kind.success("r-1"))
+    assert late.status == JobStatus.FAILED
+    assert kind.produced(job) == 0
+    assert _settlements(job) == ["refund"]
+
+
+def test_cancel_before_it_was_sent_refunds_and_never_reaches_replicate(kind, funded):
+    job = kind.make(funded, status=JobStatus.QUEUED)
+    canceled = kind.lifecycle.cancel(job=job)
+    assert canceled.status == JobStatus.CANCELED
+    assert _settlements(job) == ["refund"]
+    # The submission task that was queued finds nothing to send.
+    assert kind.lifecycle.submit(job_id=job.pk).replicate_id is None
+    with pytest.raises(Exception, match="already ended"):
+        kind.lifecycle.cancel(job=canceled)
+
+
+def test_a_canceled_remote_state_refunds(kind, funded):
+    job = kind.make(funded, replicate_id="r-1")
+    canceled = kind.lifecycle.apply_remote(remote=RemoteJob(id="r-1", status="canceled"))
+    assert canceled.status == JobStatus.CANCELED
+    assert _settlements(job) == ["refund"]
+
+
+@pytest.mark.parametrize("outcome", ["success", "failed"])
+def test_a_job_without_a_reservation_still_ends(kind, funded, outcome):
+    """A job with nothing reserved (an administrator's free job, or one older than credits)
+    must reach its end, not raise inside the transition and stay running forever."""
+    job = kind.make(funded, replicate_id="r-1", reserve=False)
+    remote = kind.success("r-1") if outcome == "success" else RemoteJob(id="r-1", status="failed")
+    ended = kind.lifecycle.apply_remote(remote=remote)
+    assert ended.status == (JobStatus.SUCCEEDED if outcome == "success" else JobStatus.FAILED)
+    assert _settlements(job) == []
+    assert credit_balance(user=funded) == 1000
+
+
+def test_an_unknown_remote_job_is_ignored(kind):
+    assert kind.lifecycle.apply_remote(remote=RemoteJob(id="nobody", status="succeeded")) is None
+
+
+def test_a_lost_webhook_is_recovered_by_reconciliation(kind, funded, replicate_backend):
+    job = kind.make(funded)
+    kind.start_on_simulator(job)
+    job.refresh_from_db()
+    wait_until(
+        lambda: kind.remote_get(job.replicate_id).is_terminal,
+        message="the simulator did not finish the job",
+    )
+    assert remote_jobs_reconcile_task.delay().get() >= 1  # the refresh runs inline here
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    assert kind.produced(job) == 1
+    assert _settlements(job) == ["capture"]
+
+
+def test_reconciliation_resubmits_a_job_whose_submission_was_lost(kind, funded, monkeypatch):
+    job = kind.make(funded, status=JobStatus.QUEUED)
+    type(job).objects.filter(pk=job.pk).update(last_event_at=timezone.now() - timedelta(hours=1))
+    sent = []
+    monkeypatch.setattr(remote_job_submit_task, "delay", lambda *args: sent.append(args))
+    assert kind.lifecycle.reconcile(quiet_for=timedelta(minutes=1)) == 1
+    assert sent == [(kind.name, str(job.pk))]
+    # Touched, so the next round does not submit it a second time while the first runs.
+    assert kind.lifecycle.reconcile(quiet_for=timedelta(minutes=1)) == 0
+
+
+def test_a_submission_that_keeps_finding_replicate_down_fails_and_refunds(
+    kind, funded, replicate_backend, monkeypatch
+):
+    # Inline, Celery runs each retry at once; not re-raising, it calls the failure handler
+    # as a worker does when the last retry gives up.
+    monkeypatch.setitem(celery_app.conf, "task_eager_propagates", False)
+    monkeypatch.setattr(remote_job_submit_task, "max_retries", 2)
+    replicate_backend.configure(error_next=1000, error_status=503)
+    job = kind.make(funded, status=JobStatus.QUEUED)
+    result = remote_job_submit_task.delay(kind.name, str(job.pk))
+    assert result.state == "FAILURE"
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert job.replicate_id is None
+    assert "could not be reached" in job.error_message
+    assert _settlements(job) == ["refund"]
+    assert credit_balance(user=funded) == 1000
+
+
+def test_the_retry_policy_backs_off_with_jitter_and_ends():
+    task = remote_job_submit_task
+    assert task.autoretry_for == (replicate_gateway.ReplicateUnavailable,)
+    assert task.retry_jitter is True
+    assert task.retry_backoff and task.retry_backoff_max
+    assert task.max_retries and task.max_retries < 20
+    assert task.acks_late
+
+
+def test_submitting_twice_sends_once(kind, funded, replicate_backend):
+    job = kind.make(funded, status=JobStatus.QUEUED)
+    first = kind.lifecycle.submit(job_id=job.pk)
+    second = kind.lifecycle.submit(job_id=job.pk)
+    assert first.status != JobStatus.FAILED, first.error_message
+    assert first.replicate_id and second.replicate_id == first.replicate_id
+    client = replicate_backend.client()
+    listing = client.trainings.list() if kind.name == "training" else client.predictions.list()
+    assert [remote.id for remote in listing.results].count(first.replicate_id) == 1
