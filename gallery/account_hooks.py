@@ -42,9 +42,9 @@ def erase_gallery_data(*, user) -> None:
     running = Generation.objects.filter(
         owner=user,
         status__in=[Generation.Status.STARTING, Generation.Status.PROCESSING],
-        replicate_prediction_id__isnull=False,
+        replicate_id__isnull=False,
     )
-    for prediction_id in running.values_list("replicate_prediction_id", flat=True):
+    for prediction_id in running.values_list("replicate_id", flat=True):
         with contextlib.suppress(replicate_gateway.ReplicateServiceError):
             replicate_gateway.prediction_cancel(prediction_id=prediction_id)
     storage_folder_delete(f"gallery/{user.pk}")

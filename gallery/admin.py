@@ -55,7 +55,7 @@ class GenerationAdmin(_ReadOnly):
         "created_at",
     ]
     list_filter = ["status", "kind", "source"]
-    search_fields = ["id", "owner__email", "replicate_prediction_id"]
+    search_fields = ["id", "owner__email", "replicate_id"]
     list_select_related = ["owner"]
     date_hierarchy = "created_at"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import uuid
 
 from django import forms
 
@@ -13,6 +14,7 @@ from .services.parameters import (
     ASPECT_RATIOS,
     CUSTOM,
     DEFAULTS,
+    MAX_PROMPT,
     MEGAPIXELS,
     OUTPUT_FORMATS,
     PARAMETER_NAMES,
@@ -34,7 +36,7 @@ class GenerationForm(forms.Form):
     )
     prompt = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "a portrait of me on a beach"}),
-        max_length=2000,
+        max_length=MAX_PROMPT,
         required=False,
         help_text="Your trigger word is added if you leave it out.",
     )
@@ -194,8 +196,6 @@ class BulkForm(forms.Form):
         self.fields["image_ids"].valid_value = lambda value: True
 
     def clean_image_ids(self):
-        import uuid
-
         ids = []
         for value in self.cleaned_data["image_ids"]:
             try:

@@ -1,54 +1,56 @@
-"""Serving private gallery files: never by a public URL.
+"""Serving private gallery files, never by a public URL (core.files does the serving).
 
-Local storage: the view that checked the owner streams the file with its media type.
-S3: the view redirects to a presigned URL that expires soon (GALLERY_PRESIGN_EXPIRY_SECONDS);
-list responses carry such URLs directly so that a grid loads without a redirect per picture.
+The caller has checked who may see the file (selectors.image_for_viewer). Names are random and
+files never change, so the viewer's browser may keep them for CACHE_SECONDS. On S3, list
+responses and pages carry presigned URLs directly, so a grid loads without a redirect per picture.
 """
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import FileResponse
 
-from accounts.storage import storage_is_local
+from core.exceptions import NotFound
+from core.files import presigned_url, private_file_response, storage_is_local
+
+from .models import GeneratedImage
 
 CACHE_SECONDS = 300
+VARIANTS = ("thumbnail", "file", "download")
 
 
-def presigned_url(name: str, *, filename: str | None = None, attachment: bool = False) -> str:
-    parameters = {}
-    if attachment and filename:
-        parameters["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
-    return default_storage.url(
-        name, parameters=parameters or None, expire=settings.GALLERY_PRESIGN_EXPIRY_SECONDS
+def file_response(*, name: str, media_type: str | None = None):
+    """A stored gallery picture that is not an output (a generation's input, a catalogue
+    example), for a viewer the caller has checked."""
+    return private_file_response(name=name, media_type=media_type, cache_seconds=CACHE_SECONDS)
+
+
+def image_file_response(image: GeneratedImage, *, variant: str, variants=VARIANTS):
+    """The thumbnail, the picture, or the picture as a download (`variant`), among `variants`."""
+    if variant not in variants:
+        raise NotFound("No such file.")
+    if variant == "thumbnail":
+        return file_response(name=image.thumbnail.name, media_type="image/webp")
+    return private_file_response(
+        name=image.file.name,
+        media_type=image.media_type,
+        filename=image.download_filename,
+        attachment=variant == "download",
+        cache_seconds=CACHE_SECONDS,
     )
 
 
-def file_response(
-    *, name: str, media_type: str, filename: str | None = None, attachment: bool = False
-):
-    """The stored file `name` (the caller has checked who may see it)."""
-    if not storage_is_local():
-        response = HttpResponseRedirect(
-            presigned_url(name, filename=filename, attachment=attachment)
-        )
-        response["Cache-Control"] = "private, no-store"
-        return response
-    response = FileResponse(
-        default_storage.open(name, "rb"),
-        content_type=media_type,
-        as_attachment=attachment,
-        filename=filename or name.rsplit("/", 1)[-1],
-    )
-    # Names are random and files never change: the owner's browser may keep them a while.
-    response["Cache-Control"] = f"private, max-age={CACHE_SECONDS}"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-def media_url(request, *, name: str, view_url: str) -> str:
-    """The URL a client loads a file from: presigned on S3, else our checking view."""
+def media_url(*, name: str, view_url: str, request=None) -> str:
+    """The URL a client loads a file from: presigned on S3, else our checking view (absolute
+    when `request` is given)."""
     if not storage_is_local():
         return presigned_url(name)
-    return request.build_absolute_uri(view_url)
+    return request.build_absolute_uri(view_url) if request is not None else view_url
+
+
+def zip_response(handle) -> FileResponse:
+    """A zip the services built (services.images_zip_build), as a private download."""
+    response = FileResponse(
+        handle, as_attachment=True, filename="avatars-images.zip", content_type="application/zip"
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

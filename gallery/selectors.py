@@ -1,8 +1,9 @@
 """Reads of the gallery app; every one is scoped to the owner (another user's object: 404).
 
 Lists are plain querysets with their related rows joined (`select_related`), so a page costs the
-same number of queries whatever its size. Only approved images are ever shown by default;
-moderation decides what a viewer may see.
+same number of queries whatever its size. What a viewer may see of an image is decided in one
+place, `images_viewable` / `image_viewable` below. Every "not there" (missing, someone else's,
+a malformed id) is the one `core.exceptions.NotFound`.
 """
 
 from __future__ import annotations
@@ -13,17 +14,97 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from core.exceptions import NotFound
 from trainings.models import LoraModel
 
-from .models import Collection, GeneratedImage, Generation, ShareLink, StyleLora, StylePreset
+from .models import (
+    Collection,
+    GeneratedImage,
+    Generation,
+    ShareLink,
+    StyleLora,
+    StylePreset,
+    StylePresetExample,
+)
 
 Moderation = GeneratedImage.Moderation
 DEFAULT_MODEL = "default"
+
+
+def _get(queryset: QuerySet, message: str = "Not found.", **lookup) -> Any:
+    """The one row of `queryset` that `lookup` finds, else NotFound (a malformed id too)."""
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError) as error:
+        raise NotFound(message) from error
+
+
+# --- Who may see an image -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking at images: a signed-in person (`user`), or anyone holding a share link
+    (`link`). Moderators will be one more kind: a field here and a branch in `images_viewable`
+    and `image_viewable`, nowhere else."""
+
+    user: Any = None
+    link: ShareLink | None = None
+
+    @classmethod
+    def of(cls, user) -> Viewer:
+        return cls(user=user)
+
+    @classmethod
+    def holding(cls, link: ShareLink) -> Viewer:
+        return cls(link=link)
+
+
+def images_viewable(*, viewer: Viewer) -> QuerySet[GeneratedImage]:
+    """Every image whose picture `viewer` may see or download: the rule, as a query.
+
+    An owner sees their approved images (held or rejected ones are listed to them, never
+    served); a share link shows what it covers, approved ones only; nobody else sees anything.
+    """
+    images = GeneratedImage.objects.select_related("generation", "generation__lora_model")
+    if viewer.link is not None:
+        link = viewer.link
+        images = images.filter(owner_id=link.owner_id)
+        if link.image_id:
+            images = images.filter(pk=link.image_id)
+        else:
+            images = images.filter(collections__id=link.collection_id)
+    elif viewer.user is not None and viewer.user.is_authenticated:
+        images = images.filter(owner=viewer.user)
+    else:
+        return images.none()
+    return images.filter(moderation_state=Moderation.APPROVED)
+
+
+def image_viewable(*, viewer: Viewer, image: GeneratedImage) -> bool:
+    """The same rule for an image already loaded (a row of a list): no query for an owner."""
+    if viewer.link is not None:
+        return images_viewable(viewer=viewer).filter(pk=image.pk).exists()
+    return (
+        viewer.user is not None
+        and viewer.user.is_authenticated
+        and image.owner_id == viewer.user.pk
+        and image.moderation_state == Moderation.APPROVED
+    )
+
+
+def image_for_viewer(*, viewer: Viewer, image_id) -> GeneratedImage:
+    """The image if `viewer` may see its picture; NotFound otherwise (whatever the reason)."""
+    return _get(images_viewable(viewer=viewer), "Not found.", pk=image_id)
+
+
+# --- Images ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -41,6 +122,7 @@ def _day_start(day: date) -> datetime:
 
 
 def image_list(*, user, filters: ImageFilters | None = None) -> QuerySet[GeneratedImage]:
+    """The user's images, held and rejected ones too when asked for (listed, not served)."""
     filters = filters or ImageFilters()
     images = GeneratedImage.objects.filter(owner=user).select_related(
         "generation", "generation__lora_model"
@@ -63,21 +145,9 @@ def image_list(*, user, filters: ImageFilters | None = None) -> QuerySet[Generat
 
 
 def image_get(*, user, image_id) -> GeneratedImage:
-    return get_object_or_404(
-        GeneratedImage.objects.select_related("generation", "generation__lora_model"),
-        pk=image_id,
-        owner=user,
-    )
-
-
-def image_get_visible(*, user, image_id) -> GeneratedImage:
-    """An image whose file may be shown to its owner (approved by moderation)."""
-    return get_object_or_404(
-        GeneratedImage.objects.select_related("generation"),
-        pk=image_id,
-        owner=user,
-        moderation_state=Moderation.APPROVED,
-    )
+    """One of the user's images, whatever its moderation state (its page, deleting it)."""
+    images = GeneratedImage.objects.select_related("generation", "generation__lora_model")
+    return _get(images, "Unknown image.", pk=image_id, owner=user)
 
 
 def images_of_user(*, user, image_ids) -> list[GeneratedImage]:
@@ -120,6 +190,9 @@ def image_page(*, images: QuerySet[GeneratedImage], cursor: str | None, size: in
     return Page(items=items[:size], next_cursor=next_cursor)
 
 
+# --- Generations and models -----------------------------------------------------------------
+
+
 def generation_list(*, user, status: str | None = None) -> QuerySet[Generation]:
     generations = Generation.objects.filter(owner=user).select_related("lora_model")
     if status:
@@ -128,11 +201,8 @@ def generation_list(*, user, status: str | None = None) -> QuerySet[Generation]:
 
 
 def generation_get(*, user, generation_id) -> Generation:
-    return get_object_or_404(
-        Generation.objects.select_related("lora_model", "style_preset", "style_lora"),
-        pk=generation_id,
-        owner=user,
-    )
+    generations = Generation.objects.select_related("lora_model", "style_preset", "style_lora")
+    return _get(generations, "Unknown generation.", pk=generation_id, owner=user)
 
 
 def generation_batch(*, generation: Generation) -> list[Generation]:
@@ -146,14 +216,22 @@ def generation_batch(*, generation: Generation) -> list[Generation]:
     )
 
 
-def generation_visible_images(*, generations) -> dict:
-    """Approved images of each generation, by generation id, in output order (one query)."""
+def generation_visible_images(*, viewer: Viewer, generations) -> dict:
+    """The images of each generation `viewer` may see, by generation id, in output order
+    (one query)."""
     by_generation: dict = {generation.id: [] for generation in generations}
-    for image in GeneratedImage.objects.filter(
-        generation__in=list(by_generation), moderation_state=Moderation.APPROVED
-    ).order_by("generation_id", "index"):
+    for image in (
+        images_viewable(viewer=viewer)
+        .filter(generation__in=list(by_generation))
+        .order_by("generation_id", "index")
+    ):
         by_generation[image.generation_id].append(image)
     return by_generation
+
+
+def generation_first_image(*, viewer: Viewer, generation: Generation) -> GeneratedImage | None:
+    """The first output of a generation that `viewer` may see (the simple service's answer)."""
+    return images_viewable(viewer=viewer).filter(generation=generation).order_by("index").first()
 
 
 def lora_models_ready(*, user) -> QuerySet[LoraModel]:
@@ -185,10 +263,11 @@ def lora_model_for_generation(*, user, model_ref: str) -> LoraModel | None:
         or named.order_by("-created_at").first()
     )
     if found is None:
-        from core.exceptions import NotFound
-
         raise NotFound("You have no model with this name.")
     return found
+
+
+# --- Collections and share links ------------------------------------------------------------
 
 
 def collection_list(*, user) -> QuerySet[Collection]:
@@ -209,7 +288,7 @@ def collection_list(*, user) -> QuerySet[Collection]:
 
 
 def collection_get(*, user, collection_id) -> Collection:
-    return get_object_or_404(collection_list(user=user), pk=collection_id)
+    return _get(collection_list(user=user), "Unknown collection.", pk=collection_id)
 
 
 def share_link_list(*, user) -> QuerySet[ShareLink]:
@@ -221,19 +300,15 @@ def share_link_list(*, user) -> QuerySet[ShareLink]:
 
 
 def share_link_get(*, user, link_id) -> ShareLink:
-    return get_object_or_404(share_link_list(user=user), pk=link_id)
+    return _get(share_link_list(user=user), "Unknown share link.", pk=link_id)
 
 
 def shared_images(*, link: ShareLink) -> QuerySet[GeneratedImage]:
-    """What a share link shows: its image or its collection's, approved ones only."""
-    images = GeneratedImage.objects.filter(
-        owner_id=link.owner_id, moderation_state=Moderation.APPROVED
-    )
-    if link.image_id:
-        images = images.filter(pk=link.image_id)
-    else:
-        images = images.filter(collections__id=link.collection_id)
-    return images.order_by("-created_at", "-id")
+    """What a share link shows, newest first (its image, or its collection's)."""
+    return images_viewable(viewer=Viewer.holding(link)).order_by("-created_at", "-id")
+
+
+# --- The catalogue --------------------------------------------------------------------------
 
 
 def style_preset_list() -> QuerySet[StylePreset]:
@@ -241,7 +316,12 @@ def style_preset_list() -> QuerySet[StylePreset]:
 
 
 def style_preset_get(*, preset_id) -> StylePreset:
-    return get_object_or_404(StylePreset, pk=preset_id, is_active=True)
+    return _get(StylePreset.objects.filter(is_active=True), "Unknown style preset.", pk=preset_id)
+
+
+def style_preset_example_get(*, example_id) -> StylePresetExample:
+    examples = StylePresetExample.objects.filter(preset__is_active=True)
+    return _get(examples, "Unknown example.", pk=example_id)
 
 
 def style_lora_list() -> QuerySet[StyleLora]:
@@ -249,7 +329,7 @@ def style_lora_list() -> QuerySet[StyleLora]:
 
 
 def style_lora_get(*, style_id) -> StyleLora:
-    return get_object_or_404(StyleLora, pk=style_id, is_active=True)
+    return _get(style_lora_list(), "Unknown style.", pk=style_id)
 
 
 def style_lora_find(*, reference: str) -> StyleLora | None:

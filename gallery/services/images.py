@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from accounts.services import user_avatar_set
 from core import replicate_gateway
-from core.exceptions import Conflict, DomainError
+from core.exceptions import Conflict, NotFound
 
-from .. import imaging
+from .. import imaging, selectors
 from ..models import GeneratedImage, Generation
 
 logger = logging.getLogger(__name__)
@@ -168,8 +168,8 @@ def images_zip(*, images: Iterable[GeneratedImage]) -> tempfile.SpooledTemporary
 def image_set_as_avatar(*, user, image: GeneratedImage):
     """Make one of your images your profile picture."""
     if image.owner_id != user.pk:
-        raise DomainError("Unknown image.", code="not_found")
-    if not image.is_visible:
+        raise NotFound("Unknown image.")
+    if not selectors.image_viewable(viewer=selectors.Viewer.of(user), image=image):
         raise Conflict("This image cannot be used while it is being checked.")
     with default_storage.open(image.file.name, "rb") as handle:
         content = handle.read()

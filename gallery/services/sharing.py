@@ -11,10 +11,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.db.models import F
 from django.utils import timezone
 
 from core.exceptions import DomainError, NotFound
 
+from .. import selectors
 from ..models import Collection, GeneratedImage, ShareLink
 
 _SALT = "gallery.share-link"
@@ -38,7 +40,9 @@ def share_link_create(
     target = image or collection
     if target.owner_id != user.pk:
         raise NotFound("Unknown image or collection.")
-    if image is not None and not image.is_visible:
+    if image is not None and not selectors.image_viewable(
+        viewer=selectors.Viewer.of(user), image=image
+    ):
         raise DomainError(
             "This image cannot be shared while it is being checked.", field="image", code="hidden"
         )
@@ -78,6 +82,4 @@ def share_link_resolve(*, token: str) -> ShareLink:
 
 
 def share_link_viewed(*, link: ShareLink) -> None:
-    from django.db.models import F
-
     ShareLink.objects.filter(pk=link.pk).update(view_count=F("view_count") + 1)

@@ -44,7 +44,7 @@ def test_a_generation_reserves_credits_runs_and_stores_its_outputs(
     assert credit_balance(user=owner) == credits - 8
     generation = Generation.objects.get(pk=created["id"])
     assert generation.status in ("starting", "processing")
-    sent = replicate_gateway.prediction_get(prediction_id=generation.replicate_prediction_id)
+    sent = replicate_gateway.prediction_get(prediction_id=generation.replicate_id)
     assert sent.input["prompt"] == "ZORVEK a portrait on a beach at sunset"
     assert sent.input["disable_safety_checker"] is False
     assert sent.input["seed"] == 1234
@@ -88,7 +88,7 @@ def test_the_default_model_is_flux_schnell_without_lora_inputs(
     assert created["cost"] == 1
     assert created["model"] == {"id": None, "name": "FLUX schnell (default)"}
     generation = Generation.objects.get(pk=created["id"])
-    sent = replicate_gateway.prediction_get(prediction_id=generation.replicate_prediction_id)
+    sent = replicate_gateway.prediction_get(prediction_id=generation.replicate_id)
     assert sent.model == "black-forest-labs/flux-schnell"
     assert "guidance_scale" not in sent.input and "lora_scale" not in sent.input
     assert finish(generation).status == Generation.Status.SUCCEEDED
@@ -253,7 +253,7 @@ def test_cancel_stops_the_prediction_and_refunds(
     assert canceled.json()["status"] == "canceled"
     assert credit_balance(user=owner) == credits
     generation = Generation.objects.get(pk=generation_id)
-    remote = replicate_gateway.prediction_get(prediction_id=generation.replicate_prediction_id)
+    remote = replicate_gateway.prediction_get(prediction_id=generation.replicate_id)
     assert remote.status == "canceled"
     assert client.post(f"{URL}{generation_id}/cancel/").status_code == 409
 

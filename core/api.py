@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.exceptions import DomainError
+from core.exceptions import DomainError, InvalidInput
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,10 @@ def _first_message(errors) -> str:
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         body = {"detail": exc.message, "code": exc.code}
-        if exc.field:
+        if isinstance(exc, InvalidInput):
+            body["errors"] = exc.errors
+            body["detail"] = _first_message(exc.errors) or exc.message
+        elif exc.field:
             body["errors"] = {exc.field: [exc.message]}
         headers = {}
         retry_after = getattr(exc, "retry_after", None)

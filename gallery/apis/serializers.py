@@ -1,0 +1,266 @@
+"""Serializers and input helpers shared by the gallery API's modules."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from core.exceptions import DomainError, NotFound
+
+from .. import selectors, services
+from ..media import media_url
+from ..models import GeneratedImage, Generation
+from ..services.parameters import ASPECT_RATIOS, CUSTOM, FLUX_MODELS, MEGAPIXELS, OUTPUT_FORMATS
+
+
+class GenerationThrottleMixin:
+    """The `generation` rate applies to creating, not to reading."""
+
+    def get_throttles(self):
+        self.throttle_scope = "generation" if self.request.method == "POST" else None
+        return super().get_throttles()
+
+
+def field_lookup(field: str, lookup: Callable):
+    """A selector's NotFound for an id given in the body: a 400 naming the field, not a 404."""
+    try:
+        return lookup()
+    except NotFound as error:
+        raise DomainError("Unknown or unavailable.", field=field, code="not_found") from error
+
+
+# --- Output ---------------------------------------------------------------------------------
+
+
+class ModelRefOutput(serializers.Serializer):
+    id = serializers.UUIDField(allow_null=True)
+    name = serializers.CharField()
+
+
+class ImageOutput(serializers.ModelSerializer):
+    """An image in a list: enough for a grid, with its thumbnail's URL."""
+
+    thumbnail_url = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+    download_url = serializers.SerializerMethodField()
+    generation_id = serializers.UUIDField()
+    model = serializers.SerializerMethodField()
+    prompt = serializers.CharField(source="generation.prompt")
+
+    class Meta:
+        model = GeneratedImage
+        fields = [
+            "id",
+            "generation_id",
+            "model",
+            "prompt",
+            "width",
+            "height",
+            "format",
+            "size_bytes",
+            "seed",
+            "moderation_state",
+            "is_favourite",
+            "placeholder_color",
+            "placeholder",
+            "thumbnail_url",
+            "url",
+            "download_url",
+            "created_at",
+        ]
+
+    def _viewable(self, image) -> bool:
+        viewer = selectors.Viewer.of(self.context["request"].user)
+        return selectors.image_viewable(viewer=viewer, image=image)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_thumbnail_url(self, image) -> str | None:
+        if not self._viewable(image):
+            return None
+        view = reverse("api:gallery-image-thumbnail", kwargs={"image_id": image.id})
+        return media_url(name=image.thumbnail.name, view_url=view, request=self.context["request"])
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, image) -> str | None:
+        if not self._viewable(image):
+            return None
+        view = reverse("api:gallery-image-file", kwargs={"image_id": image.id})
+        return media_url(name=image.file.name, view_url=view, request=self.context["request"])
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_download_url(self, image) -> str | None:
+        if not self._viewable(image):
+            return None
+        view = reverse("api:gallery-image-download", kwargs={"image_id": image.id})
+        return self.context["request"].build_absolute_uri(view)
+
+    @extend_schema_field(ModelRefOutput)
+    def get_model(self, image) -> dict:
+        generation = image.generation
+        return {"id": generation.lora_model_id, "name": generation.model_label}
+
+
+class GenerationOutput(serializers.ModelSerializer):
+    model = serializers.SerializerMethodField()
+    images = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+    style_preset = serializers.UUIDField(source="style_preset_id", allow_null=True)
+    style = serializers.UUIDField(source="style_lora_id", allow_null=True)
+
+    class Meta:
+        model = Generation
+        fields = [
+            "id",
+            "url",
+            "status",
+            "kind",
+            "source",
+            "model",
+            "prompt",
+            "prompt_sent",
+            "parameters",
+            "seed",
+            "seed_used",
+            "num_outputs",
+            "batch_id",
+            "batch_index",
+            "style_preset",
+            "style",
+            "cost",
+            "error_message",
+            "metrics",
+            "images",
+            "created_at",
+            "submitted_at",
+            "started_at",
+            "completed_at",
+        ]
+
+    @extend_schema_field(ModelRefOutput)
+    def get_model(self, generation) -> dict:
+        return {"id": generation.lora_model_id, "name": generation.model_label}
+
+    @extend_schema_field(ImageOutput(many=True))
+    def get_images(self, generation) -> list:
+        images = self.context.get("images", {}).get(generation.id, [])
+        return ImageOutput(images, many=True, context=self.context).data
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, generation) -> str:
+        view = reverse("api:gallery-generation-detail", kwargs={"generation_id": generation.id})
+        return self.context["request"].build_absolute_uri(view)
+
+
+def generations_data(request, generations) -> list:
+    """Generations with the images of each that the caller may see (one query for them all)."""
+    generations = list(generations)
+    images = selectors.generation_visible_images(
+        viewer=selectors.Viewer.of(request.user), generations=generations
+    )
+    context = {"request": request, "images": images}
+    return GenerationOutput(generations, many=True, context=context).data
+
+
+# --- Input ----------------------------------------------------------------------------------
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "description": "A file (multipart), a data: URI or an http(s) URL.",
+        "nullable": True,
+    }
+)
+class PictureField(serializers.Field):
+    """A picture given as an uploaded file, a `data:` URI, or an http(s) URL (passed on as is,
+    never fetched by us). Parses to ("bytes", data) or ("url", url)."""
+
+    default_error_messages = {
+        "invalid": "Give a file, a data: URI or an http(s) URL.",
+        "too_large": "The picture is too large.",
+    }
+
+    def to_internal_value(self, data):
+        if hasattr(data, "read"):
+            if data.size > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+                self.fail("too_large")
+            return ("bytes", data.read())
+        if not isinstance(data, str) or not data:
+            self.fail("invalid")
+        if data.startswith("data:"):
+            header, sep, payload = data.partition(",")
+            if not sep or not header.endswith(";base64"):
+                self.fail("invalid")
+            try:
+                return ("bytes", base64.b64decode(payload, validate=True))
+            except (binascii.Error, ValueError):
+                self.fail("invalid")
+        try:
+            URLValidator(schemes=["http", "https"])(data)
+        except DjangoValidationError:
+            self.fail("invalid")
+        return ("url", data)
+
+    def to_representation(self, value):  # pragma: no cover - input only
+        return None
+
+
+class ParametersInput(serializers.Serializer):
+    """The FLUX LoRA inputs; ranges are checked by the service (shared/replicate-api.md 6.2)."""
+
+    aspect_ratio = serializers.ChoiceField(
+        choices=[*ASPECT_RATIOS, CUSTOM], required=False, allow_null=True
+    )
+    width = serializers.IntegerField(required=False, allow_null=True, help_text="256–1440, custom")
+    height = serializers.IntegerField(required=False, allow_null=True, help_text="256–1440, custom")
+    prompt_strength = serializers.FloatField(required=False, allow_null=True, help_text="0–1")
+    model = serializers.ChoiceField(choices=FLUX_MODELS, required=False, allow_null=True)
+    num_outputs = serializers.IntegerField(required=False, allow_null=True, help_text="1–4")
+    num_inference_steps = serializers.IntegerField(
+        required=False, allow_null=True, help_text="1–50 (1–4 on the default model)"
+    )
+    guidance_scale = serializers.FloatField(required=False, allow_null=True, help_text="0–10")
+    seed = serializers.IntegerField(required=False, allow_null=True, help_text="0 or more")
+    output_format = serializers.ChoiceField(choices=OUTPUT_FORMATS, required=False, allow_null=True)
+    output_quality = serializers.IntegerField(required=False, allow_null=True, help_text="0–100")
+    disable_safety_checker = serializers.BooleanField(
+        required=False, allow_null=True, help_text="Ignored: the safety checker is always on."
+    )
+    go_fast = serializers.BooleanField(required=False, allow_null=True)
+    megapixels = serializers.ChoiceField(choices=MEGAPIXELS, required=False, allow_null=True)
+    lora_scale = serializers.FloatField(required=False, allow_null=True, help_text="−1 to 3")
+    extra_lora_scale = serializers.FloatField(required=False, allow_null=True, help_text="−1 to 3")
+
+    PARAMETERS = (
+        "aspect_ratio", "width", "height", "prompt_strength", "model", "num_outputs",
+        "num_inference_steps", "guidance_scale", "seed", "output_format", "output_quality",
+        "go_fast", "megapixels", "lora_scale", "extra_lora_scale",
+    )  # fmt: skip
+
+
+def pictures_apply(data: dict, request: services.GenerationRequest) -> None:
+    """Put the parsed `image` and `mask` (PictureField) on a generation request."""
+    image, mask = data.get("image"), data.get("mask")
+    if image and mask and image[0] != mask[0]:
+        raise DomainError(
+            "Give the mask the same way as the image (both files or both URLs).", field="mask"
+        )
+    if image:
+        if image[0] == "url":
+            request.image_url = image[1]
+        else:
+            request.image = image[1]
+    if mask:
+        if mask[0] == "url":
+            request.mask_url = mask[1]
+        else:
+            request.mask = mask[1]
