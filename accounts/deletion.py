@@ -4,12 +4,13 @@ Each app that stores something for a user registers an eraser, once, in AppConfi
 
     from accounts.deletion import register_eraser
 
-    def erase_trainings(*, user):
-        for model in LoraModel.objects.filter(user=user):
-            replicate_gateway.destination_model_delete(full_name=model.replicate_name)
-            ...delete its files and rows...
+    def erase_trainings_data(*, user):
+        for lora_model in LoraModel.objects.filter(owner=user).exclude(replicate_name=None):
+            replicate_gateway.destination_model_delete(full_name=lora_model.replicate_full_name)
+        storage_folder_delete(f"datasets/{user.pk}")  # core.files
+        LoraModel.objects.filter(owner=user).delete()
 
-    register_eraser(erase_trainings)
+    register_eraser(erase_trainings_data, name="trainings")
 
 An eraser must be safe to run again after it failed halfway (the task is retried): delete
 remote things first, then files, then rows, and treat "already gone" as done. Erasers run in
@@ -23,11 +24,13 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.files.storage import default_storage
+from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from core.exceptions import DomainError
+from core.files import storage_folder_delete
 
 from .models import User
 from .services import user_tokens_revoke
@@ -47,14 +50,9 @@ def register_eraser(eraser: Eraser, *, name: str | None = None) -> None:
     _erasers[key] = eraser
 
 
-def unregister_eraser(eraser: Eraser) -> None:
-    for key in [k for k, fn in _erasers.items() if fn is eraser]:
-        del _erasers[key]
-
-
 def account_deletion_request(*, user: User, password: str) -> User:
     """Start deleting an account: it stops working at once, the erasing runs in the background."""
-    from .tasks import account_delete_task
+    from .tasks import account_delete_task  # the tasks module imports this one
 
     if not user.check_password(password):
         raise DomainError("Your password is not correct.", field="password", code="wrong_password")
@@ -70,24 +68,7 @@ def account_deletion_request(*, user: User, password: str) -> User:
     return user
 
 
-def storage_folder_delete(prefix: str) -> int:
-    """Delete every file under `prefix` in default_storage; returns how many went."""
-    deleted = 0
-    try:
-        folders, files = default_storage.listdir(prefix)
-    except (FileNotFoundError, NotADirectoryError):
-        return 0
-    for name in files:
-        default_storage.delete(f"{prefix}/{name}")
-        deleted += 1
-    for folder in folders:
-        deleted += storage_folder_delete(f"{prefix}/{folder}")
-    return deleted
-
-
 def _erase_accounts_data(*, user: User) -> None:
-    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
-
     for export in user.data_exports.all():
         if export.file:
             export.file.delete(save=False)
@@ -105,8 +86,6 @@ def _sessions_delete(*, user: User) -> None:
     """Session rows name the user without a foreign key; find them by their content."""
     if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
         return  # cache-based sessions expire on their own; the user no longer exists
-    from django.contrib.sessions.models import Session
-
     user_id = str(user.pk)
     doomed = [
         session.pk

@@ -4,14 +4,14 @@ Apps add their part by registering an exporter, once, in AppConfig.ready():
 
     from accounts.exports import register_exporter
 
-    def export_images(*, user, archive):
+    def export_gallery(*, user, archive):
         rows = []
-        for image in Image.objects.filter(user=user):
-            archive.add_storage_file(f"images/{image.id}.webp", image.file.name)
-            rows.append({"id": str(image.id), "prompt": image.prompt, ...})
-        archive.add_json("images.json", rows)
+        for image in GeneratedImage.objects.filter(owner=user):
+            archive.add_storage_file(f"gallery/{image.id}.{image.format}", image.file.name)
+            rows.append({"id": str(image.id), "seed": image.seed, ...})
+        archive.add_json("gallery/images.json", rows)
 
-    register_exporter(export_images)
+    register_exporter(export_gallery, name="gallery")
 
 The zip is saved to default_storage under `exports/<user id>/` and can be downloaded by its
 owner until it expires (DATA_EXPORT_TTL_HOURS).
@@ -27,6 +27,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -52,11 +53,6 @@ def register_exporter(exporter: Exporter, *, name: str | None = None) -> None:
     """Add `exporter(*, user, archive)` to what a data export contains. Twice is a no-op."""
     key = name or f"{exporter.__module__}.{exporter.__qualname__}"
     _exporters[key] = exporter
-
-
-def unregister_exporter(exporter: Exporter) -> None:
-    for key in [k for k, fn in _exporters.items() if fn is exporter]:
-        del _exporters[key]
 
 
 class ExportArchive:
@@ -95,8 +91,6 @@ class ExportArchive:
 
 
 def _export_account(*, user: User, archive: ExportArchive) -> None:
-    from allauth.account.models import EmailAddress
-
     plan = plan_for_user(user=user)
     archive.add_json(
         "profile.json",
@@ -135,7 +129,7 @@ def _export_account(*, user: User, archive: ExportArchive) -> None:
 
 def data_export_request(*, user: User) -> DataExport:
     """Ask for an export; while one is being prepared, that one is returned."""
-    from .tasks import data_export_build_task
+    from .tasks import data_export_build_task  # the tasks module imports this one
 
     data_export_prune(user=user)
     with transaction.atomic():

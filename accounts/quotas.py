@@ -5,8 +5,10 @@ counting function for each kind, once, in their AppConfig.ready():
 
     from accounts.quotas import register_usage_counter
 
-    register_usage_counter("models", lambda *, user, since: LoraModel.objects.filter(
-        user=user, deleted_at__isnull=True).count())
+    def count_models(*, user, since=None) -> int:
+        return LoraModel.objects.filter(owner=user).count()
+
+    register_usage_counter("models", count_models)
 
 `since` is the start of the current period (first day of the month for
 `trainings_per_month`, midnight UTC for `generations_per_day`, None for the others). Several
@@ -35,6 +37,9 @@ from django.utils import timezone
 
 from core.exceptions import LimitExceeded
 
+from .models import User
+from .selectors import plan_for_user
+
 logger = logging.getLogger(__name__)
 
 KINDS = ("models", "trainings_per_month", "generations_per_day", "storage_bytes")
@@ -62,11 +67,6 @@ def register_usage_counter(kind: str, counter: UsageCounter) -> None:
         raise ValueError(f"Unknown quota kind {kind!r}; expected one of {', '.join(KINDS)}.")
     key = f"{getattr(counter, '__module__', '')}.{getattr(counter, '__qualname__', id(counter))}"
     _counters[kind][key] = counter
-
-
-def unregister_usage_counter(kind: str, counter: UsageCounter) -> None:
-    """Remove a counter (tests use it to leave the registry as they found it)."""
-    _counters[kind] = {k: fn for k, fn in _counters[kind].items() if fn is not counter}
 
 
 def _period(kind: str, now: datetime) -> tuple[datetime | None, datetime | None]:
@@ -107,8 +107,6 @@ class QuotaUsage:
 
 
 def quota_usage(*, user, kind: str, now: datetime | None = None) -> QuotaUsage:
-    from .selectors import plan_for_user
-
     if kind not in KINDS:
         raise ValueError(f"Unknown quota kind {kind!r}.")
     start, resets_at = _period(kind, now or timezone.now())
@@ -128,8 +126,6 @@ def quota_check(*, user, kind: str, amount: int = 1) -> QuotaUsage:
 
     Limits that reset (per day, per month) answer 429 with Retry-After; the others 403.
     """
-    from .models import User
-
     if transaction.get_connection().in_atomic_block:
         # Serialises check-then-create per user; released when the caller's transaction ends.
         User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
@@ -168,8 +164,6 @@ def quota_check(*, user, kind: str, amount: int = 1) -> QuotaUsage:
 
 
 def _plan_name(user) -> str:
-    from .selectors import plan_for_user
-
     return plan_for_user(user=user).name
 
 

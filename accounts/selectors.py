@@ -18,7 +18,7 @@ def plan_default() -> Plan:
     """The plan of users without one; made again, as the migration made it, if it was removed."""
     plan = Plan.objects.filter(is_default=True).first()
     if plan is None:
-        from .services import plan_default_ensure
+        from .services import plan_default_ensure  # services import the selectors
 
         plan = plan_default_ensure()
     return plan

@@ -5,6 +5,7 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
 from .lockout import client_ip, lockout_clear, lockout_failure_record, lockout_success_record
+from .services import user_onboard, user_tokens_revoke
 
 
 @receiver(user_login_failed)
@@ -20,15 +21,11 @@ def _clear_failures_on_login(sender, request, user, **kwargs):
 
 @receiver(user_signed_up)
 def _onboard_new_user(sender, request, user, **kwargs):
-    from .services import user_onboard
-
     user_onboard(user=user)
 
 
 @receiver(password_changed)
 @receiver(password_reset)
 def _revoke_tokens_on_new_password(sender, request, user, **kwargs):
-    from .services import user_tokens_revoke
-
     user_tokens_revoke(user=user)
     lockout_clear(email=user.email)

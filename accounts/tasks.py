@@ -4,6 +4,9 @@ import logging
 
 from celery import shared_task
 
+from .deletion import account_erase
+from .exports import data_export_build, data_export_fail, data_export_prune
+
 logger = logging.getLogger(__name__)
 
 
@@ -15,15 +18,11 @@ logger = logging.getLogger(__name__)
     max_retries=12,
 )
 def account_delete_task(user_id: int) -> bool:
-    from .deletion import account_erase
-
     return account_erase(user_id=user_id)
 
 
 @shared_task(bind=True, max_retries=3)
 def data_export_build_task(self, export_id: str) -> None:
-    from .exports import data_export_build, data_export_fail
-
     try:
         data_export_build(export_id=export_id)
     except Exception as error:
@@ -39,6 +38,4 @@ def data_export_build_task(self, export_id: str) -> None:
 @shared_task
 def data_export_prune_task() -> int:
     """Delete expired exports; meant to run hourly from Celery beat."""
-    from .exports import data_export_prune
-
     return data_export_prune()

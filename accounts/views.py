@@ -6,7 +6,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from core.exceptions import DomainError, NotFound
+from core.exceptions import Conflict, DomainError
+from core.files import private_file_response
+from core.forms import form_error_add
 
 from . import selectors, services
 from .deletion import account_deletion_request
@@ -15,7 +17,6 @@ from .exports import data_export_request
 from .forms import AvatarForm, PasswordConfirmForm, ProfileForm
 from .lockout import client_ip, password_confirmation
 from .quotas import quota_summary
-from .storage import stored_file_response
 
 
 @login_required
@@ -68,7 +69,7 @@ def avatar(request):
         return redirect("accounts:profile")
     if not user.avatar:
         raise Http404("No avatar")
-    return stored_file_response(name=user.avatar.name)
+    return private_file_response(name=user.avatar.name, media_type="image/webp")
 
 
 @login_required
@@ -87,13 +88,14 @@ def export_request(request):
 def export_download(request, export_id):
     try:
         export = selectors.data_export_get_downloadable(user=request.user, export_id=export_id)
-    except NotFound as error:
-        raise Http404(error.message) from error
-    except (ExportGone, DomainError) as error:
+    except (ExportGone, Conflict) as error:  # expired, or not ready yet
         messages.error(request, error.message)
         return redirect("accounts:profile")
-    return stored_file_response(
-        name=export.file.name, filename=export.download_filename, attachment=True
+    return private_file_response(
+        name=export.file.name,
+        media_type="application/zip",
+        filename=export.download_filename,
+        attachment=True,
     )
 
 
@@ -110,7 +112,7 @@ def account_delete(request):
                         user=request.user, password=form.cleaned_data["password"]
                     )
             except DomainError as error:
-                form.add_error("password", error.message)
+                form_error_add(form, error)
             else:
                 logout(request)
                 messages.success(

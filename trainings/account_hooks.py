@@ -3,8 +3,8 @@
 import contextlib
 import logging
 
-from accounts.deletion import storage_folder_delete
 from core import replicate_gateway
+from core.files import storage_folder_delete
 
 from .models import Dataset, LoraModel, TrainingRun
 
@@ -32,9 +32,9 @@ def erase_trainings_data(*, user) -> None:
     active = TrainingRun.objects.filter(
         owner=user,
         status__in=[TrainingRun.Status.STARTING, TrainingRun.Status.PROCESSING],
-        replicate_training_id__isnull=False,
+        replicate_id__isnull=False,
     )
-    for training_id in active.values_list("replicate_training_id", flat=True):
+    for training_id in active.values_list("replicate_id", flat=True):
         with contextlib.suppress(replicate_gateway.ReplicateNotFound):
             replicate_gateway.training_cancel(training_id=training_id)
     for lora_model in LoraModel.objects.filter(owner=user).exclude(replicate_name=None):

@@ -1,7 +1,7 @@
 from django import forms
 
 from .models import Dataset
-from .services.parameters import TrainingParameters
+from .services.parameters import PARAMETER_RANGES, TrainingParameters
 
 
 class DatasetForm(forms.Form):
@@ -33,18 +33,14 @@ class CaptionForm(forms.Form):
 
 
 class TrainingForm(forms.Form):
+    """Parses types only: the ranges are the service's (`PARAMETER_RANGES`), which checks them;
+    here they only become the inputs' `min` and `max`."""
+
     dataset = forms.ModelChoiceField(queryset=Dataset.objects.none(), empty_label=None)
-    steps = forms.IntegerField(
-        min_value=500,
-        max_value=4000,
-        initial=TrainingParameters.steps,
-        help_text="More steps learn more detail and cost more (500–4000).",
-    )
-    lora_rank = forms.IntegerField(min_value=1, max_value=128, initial=TrainingParameters.lora_rank)
-    learning_rate = forms.FloatField(
-        min_value=0.00001, max_value=0.01, initial=TrainingParameters.learning_rate
-    )
-    batch_size = forms.IntegerField(min_value=1, max_value=8, initial=TrainingParameters.batch_size)
+    steps = forms.IntegerField(initial=TrainingParameters.steps)
+    lora_rank = forms.IntegerField(initial=TrainingParameters.lora_rank)
+    learning_rate = forms.FloatField(initial=TrainingParameters.learning_rate)
+    batch_size = forms.IntegerField(initial=TrainingParameters.batch_size)
     resolution = forms.CharField(max_length=20, initial=TrainingParameters.resolution)
     autocaption = forms.BooleanField(
         required=False,
@@ -55,6 +51,11 @@ class TrainingForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["dataset"].queryset = Dataset.objects.filter(owner=user)
+        for name, (low, high) in PARAMETER_RANGES.items():
+            self.fields[name].widget.attrs.update({"min": low, "max": high})
+        low, high = PARAMETER_RANGES["steps"]
+        steps_help = f"More steps learn more detail and cost more ({low}–{high})."
+        self.fields["steps"].help_text = steps_help
 
     def parameters(self) -> dict:
         data = dict(self.cleaned_data)

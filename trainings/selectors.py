@@ -1,12 +1,25 @@
-"""Reads of the trainings app; every one is scoped to the owner (another user's object: 404)."""
+"""Reads of the trainings app; every one is scoped to the owner.
+
+Another user's object, a missing one and a malformed id are all the same NotFound (a 404).
+"""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
-from django.shortcuts import get_object_or_404
+
+from core.exceptions import NotFound
 
 from .models import Dataset, DatasetImage, LoraModel, TrainingRun
 from .quality import DatasetReport, ImageMeasurements, ReportImage, build_report
+
+
+def _one(queryset: QuerySet, message: str, **lookups):
+    """The one object of `queryset` matching `lookups`; NotFound when none (or a malformed id)."""
+    try:
+        return queryset.get(**lookups)
+    except (queryset.model.DoesNotExist, ValueError, ValidationError) as error:
+        raise NotFound(message) from error
 
 
 def dataset_list(*, user) -> QuerySet[Dataset]:
@@ -17,7 +30,7 @@ def dataset_list(*, user) -> QuerySet[Dataset]:
 
 
 def dataset_get(*, user, dataset_id) -> Dataset:
-    return get_object_or_404(dataset_list(user=user), pk=dataset_id)
+    return _one(dataset_list(user=user), "No such dataset among yours.", pk=dataset_id)
 
 
 def dataset_image_list(*, dataset: Dataset) -> QuerySet[DatasetImage]:
@@ -25,8 +38,9 @@ def dataset_image_list(*, dataset: Dataset) -> QuerySet[DatasetImage]:
 
 
 def dataset_image_get(*, user, dataset_id, image_id) -> DatasetImage:
-    return get_object_or_404(
+    return _one(
         DatasetImage.objects.select_related("dataset"),
+        "No such photo in your datasets.",
         pk=image_id,
         dataset_id=dataset_id,
         dataset__owner=user,
@@ -63,7 +77,7 @@ def lora_model_list(*, user) -> QuerySet[LoraModel]:
 
 
 def lora_model_get(*, user, model_id) -> LoraModel:
-    return get_object_or_404(lora_model_list(user=user), pk=model_id)
+    return _one(lora_model_list(user=user), "No such model among yours.", pk=model_id)
 
 
 def training_run_list(*, user) -> QuerySet[TrainingRun]:
@@ -71,4 +85,4 @@ def training_run_list(*, user) -> QuerySet[TrainingRun]:
 
 
 def training_run_get(*, user, run_id) -> TrainingRun:
-    return get_object_or_404(training_run_list(user=user), pk=run_id)
+    return _one(training_run_list(user=user), "No such training among yours.", pk=run_id)

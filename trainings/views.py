@@ -2,29 +2,22 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import DomainError
+from core.forms import form_error_add
 
 from . import selectors, services
 from .forms import CaptionForm, DatasetForm, LoraModelForm, TrainingForm
 from .models import DatasetImage, TrainingRun
 
 
-def _form_error(form, error: DomainError | ValidationError) -> None:
-    if isinstance(error, ValidationError):
-        for field, messages_ in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages_)
-    else:
-        form.add_error(error.field if error.field in form.fields else None, error.message)
-
-
 @login_required
+@require_GET
 def trainings_home(request):
     return render(
         request,
@@ -47,7 +40,7 @@ def dataset_create(request):
         try:
             dataset = services.dataset_create(user=request.user, **form.cleaned_data)
         except DomainError as error:
-            _form_error(form, error)
+            form_error_add(form, error)
         else:
             return redirect("trainings:dataset", dataset_id=dataset.id)
     return render(request, "trainings/dataset_form.html", {"form": form})
@@ -74,12 +67,14 @@ def _dataset_context(request, dataset):
 
 
 @login_required
+@require_GET
 def dataset_detail(request, dataset_id):
     dataset = selectors.dataset_get(user=request.user, dataset_id=dataset_id)
     return render(request, "trainings/dataset_detail.html", _dataset_context(request, dataset))
 
 
 @login_required
+@require_GET
 def dataset_images_partial(request, dataset_id):
     """The photo grid and report, polled by htmx while photos are being processed."""
     dataset = selectors.dataset_get(user=request.user, dataset_id=dataset_id)
@@ -177,7 +172,7 @@ def lora_model_create(request):
         try:
             lora_model = services.lora_model_create(user=request.user, **form.cleaned_data)
         except DomainError as error:
-            _form_error(form, error)
+            form_error_add(form, error)
         else:
             messages.success(request, f"Model “{lora_model.name}” created.")
             return redirect("trainings:model", model_id=lora_model.id)
@@ -197,8 +192,8 @@ def lora_model_detail(request, model_id):
                 lora_model=lora_model,
                 parameters=parameters,
             )
-        except (DomainError, ValidationError) as error:
-            _form_error(form, error)
+        except DomainError as error:
+            form_error_add(form, error)
         else:
             messages.success(request, "Training queued. This page follows it live.")
             return redirect("trainings:run", run_id=run.id)
@@ -253,12 +248,14 @@ def _run_context(run: TrainingRun) -> dict:
 
 
 @login_required
+@require_GET
 def training_run_detail(request, run_id):
     run = selectors.training_run_get(user=request.user, run_id=run_id)
     return render(request, "trainings/run_detail.html", _run_context(run))
 
 
 @login_required
+@require_GET
 def training_run_status_partial(request, run_id):
     run = selectors.training_run_get(user=request.user, run_id=run_id)
     response = render(request, "trainings/_run_status.html", _run_context(run))

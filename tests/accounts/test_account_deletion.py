@@ -18,7 +18,8 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.auth.models import Group, Permission
-from django.test import Client
+from django.contrib.sessions.models import Session
+from django.test import Client, TestCase
 from PIL import Image
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -32,7 +33,13 @@ from accounts.services import (
     credits_reserve,
     user_avatar_set,
 )
+from accounts.tasks import account_delete_task
+from core.exceptions import DomainError
 from tests.factories import TEST_PASSWORD
+from tests.gallery.factories import gallery_one_of_everything
+from tests.trainings.portraits import portrait_jpegs
+from trainings.models import LoraVersion, TrainingRun
+from trainings.services import dataset_create, dataset_images_add, lora_model_create
 
 pytestmark = pytest.mark.django_db
 
@@ -80,18 +87,10 @@ def one_of_everything(user: User, *, someone_else: User) -> None:
     # and a run. Remote models are covered by tests/trainings/test_erasure.py.
     _one_of_each_training_thing(user)
     # gallery: generations, images (files), collections, share links.
-    from tests.gallery.factories import gallery_one_of_everything
-
     gallery_one_of_everything(user)
 
 
 def _one_of_each_training_thing(user: User) -> None:
-    from django.test import TestCase
-
-    from tests.trainings.portraits import portrait_jpegs
-    from trainings.models import LoraVersion, TrainingRun
-    from trainings.services import dataset_create, dataset_images_add, lora_model_create
-
     dataset = dataset_create(user=user, name="Me")
     with TestCase.captureOnCommitCallbacks(execute=True):
         dataset_images_add(dataset=dataset, files=portrait_jpegs(1))
@@ -159,8 +158,6 @@ def _stored_files() -> set[str]:
 
 
 def _session_user_ids() -> list[str]:
-    from django.contrib.sessions.models import Session
-
     return [str(s.get_decoded().get("_auth_user_id")) for s in Session.objects.all()]
 
 
@@ -221,9 +218,13 @@ def test_deletion_request_deactivates_and_revokes_at_once(owner, api):
     assert api.post("/api/v1/auth/token/refresh/", {"refresh": refresh}).status_code == 401
 
 
-def test_the_task_retries_after_an_eraser_fails_and_can_run_twice(owner):
-    from accounts.tasks import account_delete_task
+@pytest.fixture
+def erasers(monkeypatch):
+    """The erasers registered so far, in a copy that the test may add to and then drops."""
+    monkeypatch.setattr(deletion, "_erasers", dict(deletion._erasers))
 
+
+def test_the_task_retries_after_an_eraser_fails_and_can_run_twice(owner, erasers):
     calls = []
 
     def flaky(*, user):
@@ -232,16 +233,13 @@ def test_the_task_retries_after_an_eraser_fails_and_can_run_twice(owner):
             raise ConnectionError("Replicate is down")
 
     deletion.register_eraser(flaky)
-    try:
-        User.objects.filter(pk=owner.pk).update(
-            is_active=False, deletion_requested_at="2026-01-01T00:00:00Z"
-        )
-        with pytest.raises(ConnectionError):
-            account_delete_task(owner.pk)
-        assert User.objects.filter(pk=owner.pk).exists()  # kept for the retry
-        assert account_delete_task(owner.pk) is True
-    finally:
-        deletion.unregister_eraser(flaky)
+    User.objects.filter(pk=owner.pk).update(
+        is_active=False, deletion_requested_at="2026-01-01T00:00:00Z"
+    )
+    with pytest.raises(ConnectionError):
+        account_delete_task(owner.pk)
+    assert User.objects.filter(pk=owner.pk).exists()  # kept for the retry
+    assert account_delete_task(owner.pk) is True
     assert calls == [owner.pk, owner.pk]
     assert not User.objects.filter(pk=owner.pk).exists()
     assert account_delete_task(owner.pk) is False  # nothing left to do
@@ -254,24 +252,19 @@ def test_an_account_without_a_deletion_request_is_never_erased(owner):
 
 
 def test_a_wrong_password_deletes_nothing(owner):
-    from core.exceptions import DomainError
-
     with pytest.raises(DomainError):
         deletion.account_deletion_request(user=owner, password="wrong")
     owner.refresh_from_db()
     assert owner.is_active and owner.deletion_requested_at is None
 
 
-def test_erasers_registered_by_other_apps_run_before_the_user_goes(owner):
+def test_erasers_registered_by_other_apps_run_before_the_user_goes(owner, erasers):
     seen = []
 
     def app_eraser(*, user):
         seen.append(User.objects.filter(pk=user.pk).exists())
 
     deletion.register_eraser(app_eraser)
-    try:
-        User.objects.filter(pk=owner.pk).update(deletion_requested_at="2026-01-01T00:00:00Z")
-        deletion.account_erase(user_id=owner.pk)
-    finally:
-        deletion.unregister_eraser(app_eraser)
+    User.objects.filter(pk=owner.pk).update(deletion_requested_at="2026-01-01T00:00:00Z")
+    deletion.account_erase(user_id=owner.pk)
     assert seen == [True]

@@ -1,8 +1,9 @@
 import pytest
 from django.contrib.auth.models import Group
 
-from accounts.models import CreditEntry, User
+from accounts.models import CreditEntry, Plan, User
 from accounts.selectors import credit_balance, user_is_moderator
+from accounts.services import credits_grant, user_moderator_grant
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -63,8 +64,6 @@ def test_admins_grant_credits_in_the_admin(client, admin_user, owner):
 
 
 def test_the_ledger_cannot_be_edited_or_deleted_in_the_admin(client, admin_user, owner):
-    from accounts.services import credits_grant
-
     entry = credits_grant(user=owner, amount=10, reason="Welcome")
     client.force_login(admin_user)
     client.post(
@@ -89,8 +88,6 @@ def test_the_user_page_shows_the_balance_and_the_make_moderator_action(client, a
 
 
 def test_plans_are_edited_in_the_admin_with_one_default(client, admin_user):
-    from accounts.models import Plan
-
     client.force_login(admin_user)
     response = client.post(
         "/admin/accounts/plan/add/",
@@ -109,8 +106,6 @@ def test_plans_are_edited_in_the_admin_with_one_default(client, admin_user):
 
 
 def test_granting_the_moderator_role_recreates_the_group_if_needed(owner):
-    from accounts.services import user_moderator_grant
-
     Group.objects.filter(name="moderator").delete()
     user_moderator_grant(user=owner)
     assert user_is_moderator(user=User.objects.get(pk=owner.pk))

@@ -2,6 +2,8 @@ import pytest
 from django.core import mail
 from django.test import Client
 
+from accounts import lockout
+from accounts.models import User
 from tests.factories import TEST_PASSWORD, verify_email
 
 pytestmark = pytest.mark.django_db
@@ -34,8 +36,6 @@ def test_the_lock_expires(api, owner, settings, monkeypatch):
     verify_email(owner)
     for _ in range(5):
         _api_sign_in(api, owner.email, "wrong")
-    import accounts.lockout as lockout
-
     later = lockout.time.time() + settings.LOGIN_LOCKOUT_SECONDS + 1
     monkeypatch.setattr(lockout.time, "time", lambda: later)
     assert _api_sign_in(api, owner.email, TEST_PASSWORD).status_code == 200
@@ -83,8 +83,6 @@ def test_failures_on_the_web_and_the_api_add_up(api, client, owner):
 
 
 def test_the_admin_login_is_locked_out_too(client, api):
-    from accounts.models import User
-
     User.objects.create_superuser(email="boss@example.com", password=TEST_PASSWORD)
     for _ in range(5):
         client.post("/admin/login/", {"username": "boss@example.com", "password": "wrong"})
@@ -135,3 +133,14 @@ def test_wrong_current_passwords_count_towards_the_lockout(as_user, owner):
     assert response.json()["code"] == "locked_out"
     owner.refresh_from_db()
     assert owner.is_active
+
+
+def test_the_delete_page_shows_the_lockout_and_deletes_nothing(client, owner):
+    client.force_login(owner)
+    for _ in range(5):
+        client.post("/accounts/delete/", {"password": "guess"}, REMOTE_ADDR="10.1.1.1")
+    page = client.post("/accounts/delete/", {"password": TEST_PASSWORD}, REMOTE_ADDR="10.1.1.1")
+    assert page.status_code == 200
+    assert "Too many failed sign-in attempts" in page.content.decode()
+    owner.refresh_from_db()
+    assert owner.is_active and owner.deletion_requested_at is None

@@ -7,7 +7,8 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import DataExport, User
-from accounts.services import credits_grant, credits_reserve
+from accounts.services import credits_grant, credits_reserve, user_profile_update
+from core.exceptions import InvalidInput
 from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -61,6 +62,14 @@ def test_patch_me_updates_the_display_name_only(as_user, owner):
     too_long = client.patch("/api/v1/me/", {"display_name": "x" * 81})
     assert too_long.status_code == 400
     assert "display_name" in too_long.json()["errors"]
+
+
+def test_the_profile_service_refuses_a_bad_name_with_the_projects_error(owner):
+    with pytest.raises(InvalidInput) as refused:
+        user_profile_update(user=owner, display_name="x" * 81)
+    assert list(refused.value.errors) == ["display_name"]
+    owner.refresh_from_db()
+    assert owner.display_name != "x" * 81
 
 
 def test_change_password_revokes_other_sessions_and_returns_new_tokens(as_user, api, owner):

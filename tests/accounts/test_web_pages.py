@@ -1,13 +1,18 @@
 import io
 import re
+import uuid
 
 import pytest
 from django.core import mail
-from django.test import Client
+from django.test import Client, RequestFactory
 from PIL import Image
 
+from accounts.deletion import account_deletion_request
+from accounts.exports import data_export_request
 from accounts.models import DataExport, User
+from accounts.selectors import user_email_verified
 from accounts.services import credits_grant, credits_reserve
+from accounts.views import too_many_requests
 from tests.factories import TEST_PASSWORD, verify_email
 
 pytestmark = pytest.mark.django_db
@@ -138,17 +143,40 @@ def test_web_export_and_download(client, owner, stranger, django_capture_on_comm
     page = client.get("/accounts/profile/").content.decode()
     url = f"/accounts/export/{export.id}/download/"
     assert url in page
-    assert client.get(url).status_code == 200
+    download = client.get(url)
+    assert download.status_code == 200
+    assert download["Content-Type"] == "application/zip"
+    assert download["Content-Disposition"].startswith("attachment;")
+    assert {"private", "no-store"} <= set(download["Cache-Control"].replace(" ", "").split(","))
 
     other = Client()
     other.force_login(stranger)
     assert other.get(url).status_code == 404
+    assert other.get(f"/accounts/export/{uuid.uuid4()}/download/").status_code == 404
     assert Client().get(url).status_code == 302  # to the sign-in page
 
 
-def test_asking_twice_for_an_export_reuses_the_one_in_progress(owner):
-    from accounts.exports import data_export_request
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"expires_at": "2000-01-01T00:00:00Z"}, "This export has expired"),
+        ({"status": "building"}, "This export is not ready yet."),
+    ],
+)
+def test_an_expired_or_unfinished_export_sends_back_to_the_profile_saying_why(
+    client, owner, change, message, django_capture_on_commit_callbacks
+):
+    client.force_login(owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/export/")
+    export = DataExport.objects.get(user=owner)
+    DataExport.objects.filter(pk=export.pk).update(**change)
+    response = client.get(f"/accounts/export/{export.id}/download/", follow=True)
+    assert response.redirect_chain[-1][0] == "/accounts/profile/"
+    assert message in response.content.decode()
 
+
+def test_asking_twice_for_an_export_reuses_the_one_in_progress(owner):
     first = data_export_request(user=owner)  # on_commit never runs inside the test transaction
     assert data_export_request(user=owner) == first
 
@@ -170,8 +198,6 @@ def test_delete_page_needs_the_password_then_signs_out(
 
 
 def test_deletion_stops_other_sessions_at_once(owner):
-    from accounts.deletion import account_deletion_request
-
     other_browser = Client()
     other_browser.force_login(owner)
     account_deletion_request(user=owner, password=TEST_PASSWORD)  # task not run yet
@@ -201,10 +227,6 @@ def test_allauth_pages_render_in_the_site_layout(client, owner):
 
 
 def test_too_many_requests_page_is_styled(client):
-    from django.test import RequestFactory
-
-    from accounts.views import too_many_requests
-
     request = RequestFactory().get("/")
     request.user = User()
     response = too_many_requests(request)
@@ -227,6 +249,4 @@ def test_changing_the_email_address_takes_effect_once_the_new_one_is_confirmed(c
 
 
 def selectors_verified(user):
-    from accounts.selectors import user_email_verified
-
     return user_email_verified(user=user)

@@ -158,7 +158,7 @@ def _quick_check(name: str, data: bytes) -> UploadRefusal | None:
 def _store(
     *, dataset: Dataset, accepted: list[tuple[str, bytes, str]], refused: list[UploadRefusal]
 ) -> UploadResult:
-    from ..tasks import dataset_image_process_task
+    from ..tasks import dataset_image_process_task  # the tasks module imports the services
 
     with transaction.atomic():
         # Lock the dataset so two uploads at once cannot pass the count together.

@@ -6,9 +6,11 @@ import functools
 import re
 import secrets
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils.text import slugify
+from english_words import get_english_words_set
 
 from accounts.quotas import quota_check
 from core import replicate_gateway
@@ -23,8 +25,6 @@ _VOWELS = "AEIOU"
 
 @functools.cache
 def _english_words() -> frozenset[str]:
-    from english_words import get_english_words_set
-
     return frozenset(get_english_words_set(["web2", "gcide"], lower=True, alpha=True))
 
 
@@ -93,8 +93,6 @@ def lora_model_remote_ensure(*, lora_model: LoraModel) -> LoraModel:
     """Create the private destination model on Replicate the first time it is needed."""
     if lora_model.replicate_name:
         return lora_model
-    from django.conf import settings
-
     remote_name = f"{slugify(lora_model.trigger_word)}-{lora_model.id.hex[:12]}"
     remote = replicate_gateway.destination_model_create(
         name=remote_name, description=f"Private avatar model {lora_model.id}"

@@ -1,0 +1,186 @@
+"""A dataset's photos: the list, uploading photos or a zip (with optional captions), reading
+one, its caption and face confirmation, deleting it, and its thumbnail."""
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.exceptions import NotFound
+from core.files import private_file_response
+
+from .. import selectors, services
+from ..models import DatasetImage
+from .serializers import ERRORS
+
+
+class DatasetImageOutput(serializers.ModelSerializer):
+    thumbnail_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DatasetImage
+        fields = [
+            "id",
+            "original_name",
+            "status",
+            "rejection_code",
+            "rejection_message",
+            "caption",
+            "width",
+            "height",
+            "original_width",
+            "original_height",
+            "original_format",
+            "face_count",
+            "face_confirmed",
+            "blur_score",
+            "shot_type",
+            "thumbnail_url",
+            "created_at",
+        ]
+
+    def get_thumbnail_url(self, image) -> str | None:
+        if not image.thumbnail:
+            return None
+        path = reverse(
+            "api:dataset-image-thumbnail",
+            kwargs={"dataset_id": image.dataset_id, "image_id": image.id},
+        )
+        return self.context["request"].build_absolute_uri(path)
+
+
+class UploadRefusalOutput(serializers.Serializer):
+    name = serializers.CharField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class DatasetImagesApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        files = serializers.ListField(
+            child=serializers.FileField(allow_empty_file=True),
+            required=False,
+            help_text="Photos (JPEG, PNG, WebP, HEIC) and optional same-named .txt captions.",
+        )
+        archive = serializers.FileField(
+            required=False, help_text="A zip of photos and optional .txt captions."
+        )
+
+        def validate(self, attrs):
+            if not attrs.get("files") and not attrs.get("archive"):
+                raise serializers.ValidationError({"files": ["Choose photos or a zip to upload."]})
+            return attrs
+
+    @extend_schema(responses={200: DatasetImageOutput(many=True), **ERRORS})
+    def get(self, request, dataset_id):
+        dataset = selectors.dataset_get(user=request.user, dataset_id=dataset_id)
+        images = selectors.dataset_image_list(dataset=dataset)
+        return Response(DatasetImageOutput(images, many=True, context={"request": request}).data)
+
+    @extend_schema(
+        request={"multipart/form-data": InputSerializer},
+        responses={
+            201: inline_serializer(
+                "DatasetUploadResult",
+                {
+                    "added": DatasetImageOutput(many=True),
+                    "refused": UploadRefusalOutput(many=True),
+                },
+            ),
+            **ERRORS,
+        },
+    )
+    def post(self, request, dataset_id):
+        dataset = selectors.dataset_get(user=request.user, dataset_id=dataset_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        files = [(upload.name, upload.read()) for upload in data.validated_data.get("files", [])]
+        result = services.dataset_images_add(dataset=dataset, files=files)
+        added, refused = list(result.added), list(result.refused)
+        if data.validated_data.get("archive"):
+            from_zip = services.dataset_zip_add(
+                dataset=dataset, stream=data.validated_data["archive"]
+            )
+            added += from_zip.added
+            refused += from_zip.refused
+        for image in added:
+            image.refresh_from_db()
+        refused_rows = [refusal.as_dict() for refusal in refused]
+        if not added:
+            # Nothing was added: the usual error shape, each refused file under `files`.
+            messages = [f"{row['name']}: {row['message']}" for row in refused_rows]
+            body = {
+                "detail": messages[0] if len(messages) == 1 else "None of the files was added.",
+                "code": "invalid",
+                "errors": {"files": messages},
+                "refused": refused_rows,
+            }
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        body = {
+            "added": DatasetImageOutput(added, many=True, context={"request": request}).data,
+            "refused": refused_rows,
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class DatasetImageDetailApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        caption = serializers.CharField(max_length=1000, allow_blank=True, required=False)
+        face_confirmed = serializers.BooleanField(
+            required=False,
+            help_text="You are in this photo although no face was detected: use it anyway.",
+        )
+
+        def validate(self, attrs):
+            if not attrs:
+                raise serializers.ValidationError(
+                    {"caption": ["Give a caption or face_confirmed."]}
+                )
+            return attrs
+
+    @extend_schema(responses={200: DatasetImageOutput, **ERRORS})
+    def get(self, request, dataset_id, image_id):
+        image = selectors.dataset_image_get(
+            user=request.user, dataset_id=dataset_id, image_id=image_id
+        )
+        return Response(DatasetImageOutput(image, context={"request": request}).data)
+
+    @extend_schema(request=InputSerializer, responses={200: DatasetImageOutput, **ERRORS})
+    def patch(self, request, dataset_id, image_id):
+        image = selectors.dataset_image_get(
+            user=request.user, dataset_id=dataset_id, image_id=image_id
+        )
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if "caption" in data.validated_data:
+            services.dataset_image_caption_update(
+                image=image, caption=data.validated_data["caption"]
+            )
+        if "face_confirmed" in data.validated_data:
+            services.dataset_image_face_confirm(
+                image=image, confirmed=data.validated_data["face_confirmed"]
+            )
+        return Response(DatasetImageOutput(image, context={"request": request}).data)
+
+    @extend_schema(responses={204: None, **ERRORS})
+    def delete(self, request, dataset_id, image_id):
+        image = selectors.dataset_image_get(
+            user=request.user, dataset_id=dataset_id, image_id=image_id
+        )
+        services.dataset_image_delete(image=image)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DatasetImageThumbnailApi(APIView):
+    @extend_schema(responses={(200, "image/webp"): bytes, **ERRORS})
+    def get(self, request, dataset_id, image_id):
+        image = selectors.dataset_image_get(
+            user=request.user, dataset_id=dataset_id, image_id=image_id
+        )
+        if not image.thumbnail:
+            raise NotFound("This photo has no thumbnail yet.")
+        return private_file_response(name=image.thumbnail.name, media_type="image/webp")
