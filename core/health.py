@@ -1,17 +1,28 @@
-"""Readiness checks: each returns None when its part answers, or raises with the reason."""
+"""Health checks: each returns None when its part answers, or raises with the reason.
 
+Readiness (`/readyz`) checks only what serving a request needs: the database and the broker.
+A Replicate outage or a slow bucket must not take every web process out of the load balancer,
+where it could not even show people that generating is unavailable. The deep check
+(`/readyz?deep=1`, `manage.py check_services`) adds storage and Replicate, for monitoring and
+for checking a deployment's configuration.
+"""
+
+import contextlib
 import logging
 import uuid
 
+from celery import current_app as celery_app
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
 
-from config.celery import app as celery_app
-
 from . import replicate_gateway
 
 logger = logging.getLogger(__name__)
+
+DEEP_CHECK_CACHE_SECONDS = 10
+_DEEP_REPORT_CACHE_KEY = "health:deep-report"
 
 
 def database_check() -> None:
@@ -42,23 +53,44 @@ def replicate_check() -> None:
 READINESS_CHECKS = {
     "database": database_check,
     "broker": broker_check,
+}
+DEEP_CHECKS = {
+    **READINESS_CHECKS,
     "storage": storage_check,
     "replicate": replicate_check,
 }
 
 
-def readiness_report() -> dict[str, str]:
-    """Run every check; the result maps each part to "ok" or the kind of error.
-
-    The full reason goes to the log only: the probe is public and must not reveal hosts or paths.
-    """
-    report = {}
-    for name, check in READINESS_CHECKS.items():
+def checks_run(*, deep: bool = False) -> dict[str, Exception | None]:
+    """Run the checks; each part maps to None when it answered, else to the exception."""
+    failures: dict[str, Exception | None] = {}
+    for name, check in (DEEP_CHECKS if deep else READINESS_CHECKS).items():
         try:
             check()
         except Exception as exc:  # any failure of a part means "not ready"
-            logger.warning("readiness check %s failed: %r", name, exc)
-            report[name] = f"error: {type(exc).__name__}"
+            logger.warning("health check %s failed: %r", name, exc)
+            failures[name] = exc
         else:
-            report[name] = "ok"
+            failures[name] = None
+    return failures
+
+
+def readiness_report(*, deep: bool = False) -> dict[str, str]:
+    """Each part checked maps to "ok" or the kind of error.
+
+    The full reason goes to the log only: the probe is public and must not reveal hosts or paths.
+    The probe being public, a deep report is reused for DEEP_CHECK_CACHE_SECONDS, so that
+    nobody can make us call Replicate and write to storage at the rate they send requests.
+    """
+    if deep:
+        with contextlib.suppress(Exception):  # a cache that is down only costs a fresh check
+            if cached := cache.get(_DEEP_REPORT_CACHE_KEY):
+                return cached
+    report = {
+        name: "ok" if error is None else f"error: {type(error).__name__}"
+        for name, error in checks_run(deep=deep).items()
+    }
+    if deep:
+        with contextlib.suppress(Exception):
+            cache.set(_DEEP_REPORT_CACHE_KEY, report, timeout=DEEP_CHECK_CACHE_SECONDS)
     return report

@@ -12,7 +12,9 @@ def healthz(request):
 
 @never_cache
 def readyz(request):
-    checks = readiness_report()
+    """Ready to serve: database and broker. `?deep=1` adds storage and Replicate (monitoring)."""
+    deep = request.GET.get("deep", "").lower() in ("1", "true", "yes")
+    checks = readiness_report(deep=deep)
     ready = all(result == "ok" for result in checks.values())
     return JsonResponse(
         {"status": "ok" if ready else "unavailable", "checks": checks},

@@ -63,7 +63,7 @@ def test_make_run_serves_ready_pages_and_stops_cleanly(tmp_path):
 
 
 def _run_once(env: dict, log_path) -> str:
-    """Start `make run`, wait until /readyz is 200, Ctrl-C it; return what it printed."""
+    """Start `make run`, wait until /readyz?deep=1 is 200, Ctrl-C it; return what it printed."""
     port, simulator_port = _free_port(), _free_port()
     env = {**env, "PORT": str(port), "SIMULATOR_PORT": str(simulator_port)}
     with open(log_path, "wb") as log:
@@ -82,7 +82,7 @@ def _run_once(env: dict, log_path) -> str:
         while time.monotonic() < deadline:
             assert process.poll() is None, log_path.read_text()[-4000:]
             try:
-                status, body = _get_json(f"http://127.0.0.1:{port}/readyz")
+                status, body = _get_json(f"http://127.0.0.1:{port}/readyz?deep=1")
             except (OSError, ValueError):
                 status = None
             if status == 200:
