@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import catalog
-from .api import V1Api
+from .api import register_v1_routes
 from .errors import ApiError, not_found
 from .faults import RequestFaults
 from .inputs import InputResolver
@@ -63,7 +63,7 @@ class Simulator:
         )
         self.faults = RequestFaults(config)
         self.router = Router()
-        V1Api(self).register(self.router)
+        register_v1_routes(self, self.router)
         self._register_admin(self.router)
         self.router.add("GET", "/delivery/{object_id}/{filename}", self.delivery)
         self.router.add("GET", "/p/{object_id}", self.status_page)

@@ -23,7 +23,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
 
-from .schemas import ASPECT_RATIOS
+from .schemas.flux import ASPECT_RATIOS
 
 try:  # phones upload HEIC; the project installs pillow-heif, the simulator only uses it if present
     from pillow_heif import register_heif_opener

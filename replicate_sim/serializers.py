@@ -6,6 +6,7 @@ from typing import Any
 
 from . import schemas
 from .ids import isoformat
+from .schemas.cog import redact_secrets, secret_fields
 from .store import FileRecord, JobRecord, ModelRecord, Store, VersionRecord
 
 
@@ -64,7 +65,7 @@ class Serializer:
         if version is not None:
             schema = schemas.schema_for(version.kind, trigger_word=version.trigger_word)
             key = "TrainingInput" if record.kind == "training" else "Input"
-            secrets = schemas.secret_fields(schema, key)
+            secrets = secret_fields(schema, key)
         output: Any = record.output
         if record.kind == "prediction" and record.output_files and not record.data_removed:
             output = [self.url(f"/delivery/{record.id}/{name}") for name in record.output_files]
@@ -79,7 +80,7 @@ class Serializer:
             "id": record.id,
             "model": record.model,
             "version": record.version,
-            "input": schemas.redact_secrets(record.input, secrets),
+            "input": redact_secrets(record.input, secrets),
             "logs": record.logs,
             "output": None if record.data_removed else output,
             "data_removed": record.data_removed,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
@@ -201,8 +202,6 @@ class RequestHandler(BaseHTTPRequestHandler):
             response = Response.problem(error)
         except Exception:
             print(f"replicate-sim: error handling {self.command} {self.path}", file=sys.stderr)
-            import traceback
-
             traceback.print_exc()
             response = Response.problem(ApiError(500, "Internal server error"))
         if not request.body_consumed:
