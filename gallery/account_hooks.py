@@ -10,8 +10,8 @@ import logging
 
 from django.db.models import Sum
 
-from accounts.deletion import storage_folder_delete
 from core import replicate_gateway
+from core.files import storage_folder_delete
 
 from .models import Collection, GeneratedImage, Generation, ShareLink
 from .services.images import image_metadata

@@ -123,7 +123,7 @@ class GenerationListApi(GenerationThrottleMixin, APIView):
                 ),
             )
         generations = services.generation_create(
-            user=user, lora_model=lora_model, request=generation_request
+            user=user, lora_model=lora_model, asked=generation_request
         )
         return Response(
             {

@@ -247,8 +247,8 @@ class ParametersInput(serializers.Serializer):
     )  # fmt: skip
 
 
-def pictures_apply(data: dict, request: services.GenerationRequest) -> None:
-    """Put the parsed `image` and `mask` (PictureField) on a generation request."""
+def pictures_apply(data: dict, asked: services.GenerationRequest) -> None:
+    """Put the parsed `image` and `mask` (PictureField) on a generation asked."""
     image, mask = data.get("image"), data.get("mask")
     if image and mask and image[0] != mask[0]:
         raise DomainError(
@@ -256,11 +256,11 @@ def pictures_apply(data: dict, request: services.GenerationRequest) -> None:
         )
     if image:
         if image[0] == "url":
-            request.image_url = image[1]
+            asked.image_url = image[1]
         else:
-            request.image = image[1]
+            asked.image = image[1]
     if mask:
         if mask[0] == "url":
-            request.mask_url = mask[1]
+            asked.mask_url = mask[1]
         else:
-            request.mask = mask[1]
+            asked.mask = mask[1]

@@ -175,7 +175,7 @@ class SimpleImageApi(GenerationThrottleMixin, APIView):
         if values.get("extra_lora"):
             _extra_lora(user, values["extra_lora"], generation_request)
         generation = services.generation_create(
-            user=user, lora_model=lora_model, request=generation_request
+            user=user, lora_model=lora_model, asked=generation_request
         )[0]
         with WAIT_SLOTS.slot() as may_wait:
             if may_wait and _wait(generation):

@@ -56,7 +56,9 @@ NSFW_MESSAGE = (
 
 @dataclass
 class GenerationRequest:
-    """What a person asks for, parsed by a form or a serializer (types only, no ranges yet)."""
+    """What a person asks for, parsed by a form or a serializer (types only, no ranges yet).
+
+    Not an HTTP request: services name it `asked`."""
 
     prompt: str = ""
     parameters: dict[str, Any] = field(default_factory=dict)
@@ -92,42 +94,42 @@ def _target_of(lora_model) -> tuple[str, str]:
     )
 
 
-def _extra_lora_reference(request: GenerationRequest) -> tuple[str | None, float | None]:
-    if request.style_lora is not None:
-        return request.style_lora.extra_lora, request.style_lora.default_scale
-    model = request.extra_lora_model
+def _extra_lora_reference(asked: GenerationRequest) -> tuple[str | None, float | None]:
+    if asked.style_lora is not None:
+        return asked.style_lora.extra_lora, asked.style_lora.default_scale
+    model = asked.extra_lora_model
     if model is not None:
         version = model.current_version
         return f"{model.replicate_full_name}/{version.replicate_version_id}", None
     return None, None
 
 
-def _check_request(*, user, lora_model, request: GenerationRequest) -> dict[str, Any]:
-    """Everything about a request that can be wrong, reported by field; returns the plan."""
+def _check_request(*, user, lora_model, asked: GenerationRequest) -> dict[str, Any]:
+    """Everything about what was asked that can be wrong, reported by field; returns the plan."""
     errors: dict[str, list[str]] = {}
     default_model = lora_model is None
     if lora_model is not None and (lora_model.owner_id != user.pk or not lora_model.is_ready):
         errors["lora_model"] = ["This model is not ready: wait until its training has finished."]
-    prompt = request.prompt
-    if not (prompt or "").strip() and request.style_preset is not None:
+    prompt = asked.prompt
+    if not (prompt or "").strip() and asked.style_preset is not None:
         trigger = lora_model.trigger_word if lora_model is not None else "a person"
-        prompt = request.style_preset.prompt_for(trigger)
+        prompt = asked.style_preset.prompt_for(trigger)
     try:
         prompt = prompt_check(prompt)
     except InvalidInput as error:
         errors.update(error.errors)
-    extra = request.extra_lora_model
-    if request.style_lora is not None and extra is not None:
+    extra = asked.extra_lora_model
+    if asked.style_lora is not None and extra is not None:
         errors["extra_lora"] = [
             "Choose a style from the catalogue or one of your models, not both."
         ]
     if extra is not None and (extra.owner_id != user.pk or not extra.is_ready):
         errors["extra_lora"] = ["This model is not ready: wait until its training has finished."]
-    if request.style_lora is not None and not request.style_lora.is_active:
+    if asked.style_lora is not None and not asked.style_lora.is_active:
         errors["extra_lora"] = ["This style is no longer available."]
-    has_extra = request.style_lora is not None or extra is not None
-    has_image = bool(request.image or request.image_url)
-    has_mask = bool(request.mask or request.mask_url)
+    has_extra = asked.style_lora is not None or extra is not None
+    has_image = bool(asked.image or asked.image_url)
+    has_mask = bool(asked.mask or asked.mask_url)
     if default_model:
         if has_image:
             errors["image"] = ["The default model does not take an image: choose one of yours."]
@@ -137,11 +139,11 @@ def _check_request(*, user, lora_model, request: GenerationRequest) -> dict[str,
             errors["extra_lora"] = ["The default model takes no second LoRA."]
     elif has_mask and not has_image:
         errors["mask"] = ["A mask needs the image it applies to."]
-    if not 1 <= request.batch <= settings.GENERATION_MAX_BATCH:
+    if not 1 <= asked.batch <= settings.GENERATION_MAX_BATCH:
         errors["batch"] = [f"Must be between 1 and {settings.GENERATION_MAX_BATCH}."]
     try:
         checked = parameters_check(
-            request.parameters,
+            asked.parameters,
             for_default_model=default_model,
             has_image=has_image,
             has_extra_lora=has_extra,
@@ -151,18 +153,18 @@ def _check_request(*, user, lora_model, request: GenerationRequest) -> dict[str,
             errors.setdefault(name, []).extend(messages)
         checked = None
     image = mask = None
-    if not errors and request.image:
+    if not errors and asked.image:
         try:
-            image, size = imaging.init_image_normalise(request.image)
-            if request.mask:
-                mask = imaging.mask_normalise(request.mask, size=size)
+            image, size = imaging.init_image_normalise(asked.image)
+            if asked.mask:
+                mask = imaging.mask_normalise(asked.mask, size=size)
         except imaging.InputImageRejected as error:
             errors[error.field] = [error.message]
     if errors:
         raise InvalidInput(errors)
     assert checked is not None
     sent = dict(checked.sent)
-    extra_reference, extra_default_scale = _extra_lora_reference(request)
+    extra_reference, extra_default_scale = _extra_lora_reference(asked)
     if extra_reference:
         sent["extra_lora"] = extra_reference
         if "extra_lora_scale" not in sent and extra_default_scale is not None:
@@ -171,8 +173,8 @@ def _check_request(*, user, lora_model, request: GenerationRequest) -> dict[str,
         prompt_sent = prompt_with_trigger(prompt, lora_model.trigger_word)
     else:
         prompt_sent = prompt
-    if request.style_lora is not None:
-        prompt_sent = prompt_with_phrase(prompt_sent, request.style_lora.trigger_phrase)
+    if asked.style_lora is not None:
+        prompt_sent = prompt_with_phrase(prompt_sent, asked.style_lora.trigger_phrase)
     if has_mask:
         kind = Generation.Kind.INPAINT
     elif has_image:
@@ -191,15 +193,15 @@ def _check_request(*, user, lora_model, request: GenerationRequest) -> dict[str,
     }
 
 
-def generation_create(*, user, lora_model, request: GenerationRequest) -> list[Generation]:
+def generation_create(*, user, lora_model, asked: GenerationRequest) -> list[Generation]:
     """Check, reserve credits and queue 1 to n generations; each is sent by a task.
 
     A batch of n requests shares a `batch_id`; with a seed s, request i uses s + i so that each
     has its own seed and the whole batch can be made again.
     """
-    plan = _check_request(user=user, lora_model=lora_model, request=request)
+    plan = _check_request(user=user, lora_model=lora_model, asked=asked)
     target, label = _target_of(lora_model)
-    batch_id = uuid.uuid4() if request.batch > 1 else None
+    batch_id = uuid.uuid4() if asked.batch > 1 else None
     seed = plan["sent"].get("seed")
     saved_files: list[str] = []
     try:
@@ -207,11 +209,11 @@ def generation_create(*, user, lora_model, request: GenerationRequest) -> list[G
             quota_check(
                 user=user,
                 kind="generations_per_day",
-                amount=plan["num_outputs"] * request.batch,
+                amount=plan["num_outputs"] * asked.batch,
             )
             quota_check(user=user, kind="storage_bytes", amount=1)
             generations = []
-            for index in range(request.batch):
+            for index in range(asked.batch):
                 parameters = dict(plan["sent"])
                 if seed is not None:
                     parameters["seed"] = (seed + index) % (MAX_SEED + 1)
@@ -222,7 +224,7 @@ def generation_create(*, user, lora_model, request: GenerationRequest) -> list[G
                     target=target,
                     model_label=label,
                     kind=plan["kind"],
-                    source=request.source,
+                    source=asked.source,
                     prompt=plan["prompt"],
                     prompt_sent=plan["prompt_sent"],
                     parameters=parameters,
@@ -230,14 +232,14 @@ def generation_create(*, user, lora_model, request: GenerationRequest) -> list[G
                     num_outputs=plan["num_outputs"],
                     batch_id=batch_id,
                     batch_index=index,
-                    style_preset=request.style_preset,
-                    style_lora=request.style_lora,
-                    extra_lora_model=request.extra_lora_model,
-                    init_image_url=request.image_url or "",
+                    style_preset=asked.style_preset,
+                    style_lora=asked.style_lora,
+                    extra_lora_model=asked.extra_lora_model,
+                    init_image_url=asked.image_url or "",
                     cost=plan["unit_cost"],
                 )
-                if request.mask_url:
-                    generation.parameters["mask_url"] = request.mask_url
+                if asked.mask_url:
+                    generation.parameters["mask_url"] = asked.mask_url
                 if plan["image"]:
                     generation.init_image.save("image.png", ContentFile(plan["image"]), save=False)
                     saved_files.append(generation.init_image.name)

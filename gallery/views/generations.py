@@ -131,7 +131,7 @@ def _generation_create(request, form) -> list[Generation] | None:
         return None
     try:
         return services.generation_create(
-            user=request.user, lora_model=data.get("lora_model"), request=generation_request
+            user=request.user, lora_model=data.get("lora_model"), asked=generation_request
         )
     except DomainError as error:  # InvalidInput: several fields at once
         form_error_add(form, error, field_names=_SERVICE_FIELDS)

@@ -10,9 +10,9 @@ import time
 import zipfile
 
 import pytest
-from replicate.exceptions import ReplicateError
 from django.core.cache import cache
 from PIL import Image
+from replicate.exceptions import ReplicateError
 
 from core import replicate_gateway as gateway
 from core.services import webhook_delivery_record
