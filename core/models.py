@@ -33,6 +33,18 @@ class JobStatus(models.TextChoices):
     CANCELED = "canceled", "Canceled"
 
 
+def job_status_choices(**labels: str) -> type[models.TextChoices]:
+    """A kind of job's own `Status`: the same statuses, some labelled its way
+    (`job_status_choices(processing="Training")`)."""
+    return models.TextChoices(
+        "Status",
+        [
+            (status.name, (status.value, labels.get(status.value, status.label)))
+            for status in JobStatus
+        ],
+    )
+
+
 class ReplicateJob(models.Model):
     """A piece of work sent to Replicate and followed to its end: a training run, a generation.
 

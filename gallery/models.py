@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from core.models import ReplicateJob
+from core.models import ReplicateJob, job_status_choices
 
 
 def _user_folder(instance, kind: str, filename: str) -> str:
@@ -115,13 +115,7 @@ class StyleLora(models.Model):
 class Generation(ReplicateJob):
     """One prediction request on Replicate: 1 to 4 outputs of one model with one set of inputs."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        STARTING = "starting", "Starting"
-        PROCESSING = "processing", "Generating"
-        SUCCEEDED = "succeeded", "Done"
-        FAILED = "failed", "Failed"
-        CANCELED = "canceled", "Canceled"
+    Status = job_status_choices(processing="Generating", succeeded="Done")
 
     class Kind(models.TextChoices):
         TEXT2IMG = "text2img", "Text to image"

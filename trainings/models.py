@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from core.models import ReplicateJob
+from core.models import ReplicateJob, job_status_choices
 
 
 class Dataset(models.Model):
@@ -150,14 +150,7 @@ class LoraVersion(models.Model):
 class TrainingRun(ReplicateJob):
     """One run of the LoRA trainer on Replicate, from submission to its end."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        STARTING = "starting", "Starting"
-        PROCESSING = "processing", "Training"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-        CANCELED = "canceled", "Canceled"
-
+    Status = job_status_choices(processing="Training")
     CREDIT_REFERENCE_PREFIX = "training_run"
 
     owner = models.ForeignKey(
