@@ -21,6 +21,10 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
         "bench.preprocess",
         "dataset photo normalisation (draft decoding) vs. a plain decode and resize",
     ),
+    "simple_image": (
+        "bench.simple_image",
+        "gallery API latency with 50 callers waiting on POST /api/v1/image/{model} (gunicorn)",
+    ),
 }
 
 ROOT = Path(__file__).resolve().parent.parent
