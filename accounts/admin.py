@@ -8,6 +8,27 @@ from .models import CreditEntry, DataExport, Plan, User
 from .selectors import credit_balance, plan_for_user
 from .services import credits_grant, user_moderator_grant
 
+MODERATE_PERMISSION = "accounts.moderate_content"
+
+
+def admin_site_has_permission(request) -> bool:
+    """The admin is for administrators: active staff with a permission besides moderating.
+
+    Moderators (staff whose one permission is `accounts.moderate_content`) work on the
+    moderation pages and API and get no admin page at all, not even an empty index: every
+    admin view (the index, each model's pages, the views models add) sends them to the admin's
+    sign-in page, which says they may not see it.
+    """
+    user = request.user
+    if not (user.is_active and user.is_staff):
+        return False
+    return user.is_superuser or bool(user.get_all_permissions() - {MODERATE_PERMISSION})
+
+
+# The default site's check, for every admin view (`admin_view`) and the index; set here rather
+# than through a custom AdminSite so INSTALLED_APPS keeps django.contrib.admin as it is.
+admin.site.has_permission = admin_site_has_permission
+
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):

@@ -25,6 +25,8 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
         "bench.simple_image",
         "gallery API latency with 50 callers waiting on POST /api/v1/image/{model} (gunicorn)",
     ),
+    "classifier": ("bench.classifier", "image classifier (NudeNet) time per 1024 px output"),
+    "prompt_rules": ("bench.prompt_rules", "prompt rules: time 1,000 rules add per prompt"),
 }
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -60,6 +60,11 @@ def export_gallery(*, user, archive) -> None:
     rows = []
     for image in images.order_by("created_at"):
         metadata = image_metadata(image)
+        if image.moderation_state != GeneratedImage.Moderation.APPROVED:
+            # Held and rejected pictures are shown to moderators only: listed, never exported.
+            metadata["file"] = None
+            rows.append(metadata)
+            continue
         try:
             archive.add_storage_file(f"gallery/{metadata['file']}", image.file.name)
         except FileNotFoundError:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .apis import catalogue, collections, generations, images, sharing, simple_image
+from .apis import catalogue, collections, generations, images, review, sharing, simple_image
 
 urlpatterns = [
     path("generations/", generations.GenerationListApi.as_view(), name="gallery-generations"),
@@ -58,6 +58,24 @@ urlpatterns = [
         sharing.ShareLinkDetailApi.as_view(),
         name="gallery-share-link-detail",
     ),
+    path("reports/", review.ReportCreateApi.as_view(), name="reports"),
+    path("moderation/queue/", review.ReviewQueueApi.as_view(), name="moderation-queue"),
+    path(
+        "moderation/<uuid:image_id>/decision/",
+        review.ReviewDecisionApi.as_view(),
+        name="moderation-decision",
+    ),
+    path(
+        "moderation/<uuid:image_id>/file/",
+        review.ReviewImageFileApi.as_view(),
+        name="moderation-image-file",
+    ),
+    path(
+        "moderation/blocked-prompts/",
+        review.PromptBlockListApi.as_view(),
+        name="moderation-blocked-prompts",
+    ),
+    path("moderation/appeal/", review.SuspensionAppealApi.as_view(), name="moderation-appeal"),
     path("presets/", catalogue.StylePresetListApi.as_view(), name="gallery-presets"),
     path("styles/", catalogue.StyleLoraListApi.as_view(), name="gallery-styles"),
     path(

@@ -175,6 +175,8 @@ class Generation(ReplicateJob):
     mask = models.FileField(upload_to=generation_input_upload_to, blank=True, max_length=255)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     cost = models.PositiveIntegerField(default=0, help_text="Credits reserved.")
+    # A prompt rule whose action is "review" matched: every output waits for a moderator.
+    review_category = models.CharField(max_length=20, blank=True)
 
     def __str__(self):
         return f"{self.model_label}: {self.prompt[:40]}"
@@ -189,6 +191,7 @@ class GeneratedImage(models.Model):
 
     class Moderation(models.TextChoices):
         PENDING = "pending", "Being checked"
+        HELD = "held", "Waiting for review"
         APPROVED = "approved", "Approved"
         REJECTED = "rejected", "Rejected"
 
@@ -213,6 +216,9 @@ class GeneratedImage(models.Model):
         max_length=10, choices=Moderation.choices, default=Moderation.PENDING
     )
     moderated_at = models.DateTimeField(null=True, blank=True)
+    moderation_reason = models.CharField(
+        max_length=300, blank=True, help_text="Why it is held or was rejected, for its owner."
+    )
     is_favourite = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -307,3 +313,86 @@ class ShareLink(models.Model):
     def is_active(self, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class ImageScan(models.Model):
+    """The image classifier's verdict on one output. One row per image (the primary key), so a
+    task that runs twice scans once and the second run reads the first one's decision."""
+
+    class Verdict(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        HELD = "held", "Held for review"
+
+    image = models.OneToOneField(
+        GeneratedImage, on_delete=models.CASCADE, primary_key=True, related_name="scan"
+    )
+    verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    # over_threshold, classifier_error or classifier_timeout; empty when approved.
+    reason = models.CharField(max_length=30, blank=True)
+    scores = models.JSONField(default=dict, blank=True)
+    flagged = models.JSONField(default=list, blank=True)
+    seconds = models.FloatField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Scan of {self.image_id}: {self.verdict}"
+
+
+class ImageDecision(models.Model):
+    """A moderator's decision on an image. The latest one stands; the others are history."""
+
+    class Decision(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    id = models.BigAutoField(primary_key=True)
+    image = models.ForeignKey(GeneratedImage, on_delete=models.CASCADE, related_name="decisions")
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_decision_display()} {self.image_id}"
+
+
+class ImageReport(models.Model):
+    """Someone who was shown an image (through a share link) says it should not be there.
+    A moderator's decision on the image closes its open reports."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    id = models.BigAutoField(primary_key=True)
+    image = models.ForeignKey(GeneratedImage, on_delete=models.CASCADE, related_name="reports")
+    # None: an anonymous visitor of a share page.
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="image_reports",
+    )
+    share_link = models.ForeignKey(
+        ShareLink, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(max_length=1000)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    decision = models.ForeignKey(
+        ImageDecision, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "-created_at"])]
+
+    def __str__(self):
+        return f"Report on {self.image_id} ({self.status})"

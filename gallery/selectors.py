@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from accounts.selectors import user_is_moderator
 from core.exceptions import NotFound
 from trainings.models import LoraModel
 
@@ -27,6 +28,7 @@ from .models import (
     Collection,
     GeneratedImage,
     Generation,
+    ImageReport,
     ShareLink,
     StyleLora,
     StylePreset,
@@ -51,15 +53,23 @@ def _get(queryset: QuerySet, message: str = "Not found.", **lookup) -> Any:
 @dataclass(frozen=True)
 class Viewer:
     """Who is looking at images: a signed-in person (`user`), or anyone holding a share link
-    (`link`). Moderators will be one more kind: a field here and a branch in `images_viewable`
-    and `image_viewable`, nowhere else."""
+    (`link`), or a moderator at work (`Viewer.moderator`), who sees every image."""
 
     user: Any = None
     link: ShareLink | None = None
+    # A moderator at work on the review queue: sees every image, whatever its state or owner.
+    moderating: bool = False
 
     @classmethod
     def of(cls, user) -> Viewer:
         return cls(user=user)
+
+    @classmethod
+    def moderator(cls, user) -> Viewer:
+        """A moderator (checked here, so a caller cannot hand anyone this view)."""
+        if not user_is_moderator(user=user):
+            raise NotFound("Not found.")
+        return cls(user=user, moderating=True)
 
     @classmethod
     def holding(cls, link: ShareLink) -> Viewer:
@@ -73,6 +83,8 @@ def images_viewable(*, viewer: Viewer) -> QuerySet[GeneratedImage]:
     served); a share link shows what it covers, approved ones only; nobody else sees anything.
     """
     images = GeneratedImage.objects.select_related("generation", "generation__lora_model")
+    if viewer.moderating:
+        return images
     if viewer.link is not None:
         link = viewer.link
         images = images.filter(owner_id=link.owner_id)
@@ -89,6 +101,8 @@ def images_viewable(*, viewer: Viewer) -> QuerySet[GeneratedImage]:
 
 def image_viewable(*, viewer: Viewer, image: GeneratedImage) -> bool:
     """The same rule for an image already loaded (a row of a list): no query for an owner."""
+    if viewer.moderating:
+        return True
     if viewer.link is not None:
         return images_viewable(viewer=viewer).filter(pk=image.pk).exists()
     return (
@@ -340,3 +354,62 @@ def style_lora_find(*, reference: str) -> StyleLora | None:
     except (ValueError, StyleLora.DoesNotExist):
         pass
     return styles.filter(Q(name__iexact=reference) | Q(extra_lora=reference)).first()
+
+
+# --- The review queue (moderators) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewFilters:
+    reason: str = ""  # "prompt" (a rule sent it), "scan" (the classifier held it), "report"
+    category: str = ""  # a prompt rule's category
+    owner: str = ""  # an owner's e-mail (exact, any case)
+
+
+def review_queue(*, filters: ReviewFilters | None = None) -> QuerySet[GeneratedImage]:
+    """What waits for a moderator, oldest first: held images, and shown ones someone reported."""
+    filters = filters or ReviewFilters()
+    reported = Q(moderation_state=Moderation.APPROVED, reports__status=ImageReport.Status.OPEN)
+    images = GeneratedImage.objects.filter(Q(moderation_state=Moderation.HELD) | reported)
+    if filters.reason == "prompt":
+        images = images.exclude(generation__review_category="")
+    elif filters.reason == "scan":
+        images = images.filter(
+            moderation_state=Moderation.HELD, generation__review_category="", scan__verdict="held"
+        )
+    elif filters.reason == "report":
+        images = images.filter(reports__status=ImageReport.Status.OPEN)
+    if filters.category:
+        images = images.filter(generation__review_category=filters.category)
+    if filters.owner:
+        images = images.filter(owner__email__iexact=filters.owner)
+    ids = images.values("pk")
+    return (
+        GeneratedImage.objects.filter(pk__in=ids)
+        .select_related("generation", "generation__lora_model", "owner", "scan")
+        .annotate(open_reports=Count("reports", filter=Q(reports__status="open")))
+        .order_by("created_at", "id")
+    )
+
+
+def review_image_get(*, moderator, image_id) -> GeneratedImage:
+    """Any image, for a moderator (NotFound for anyone else, or a missing image)."""
+    return image_for_viewer(viewer=Viewer.moderator(moderator), image_id=image_id)
+
+
+def owner_review_history(*, user) -> dict[str, int]:
+    """What a moderator weighs: the owner's rejected pictures and open reports."""
+    images = GeneratedImage.objects.filter(owner=user)
+    return {
+        "rejected": images.filter(moderation_state=Moderation.REJECTED).count(),
+        "held": images.filter(moderation_state=Moderation.HELD).count(),
+        "reports": ImageReport.objects.filter(image__owner=user).count(),
+    }
+
+
+def image_reports_open() -> QuerySet[ImageReport]:
+    return (
+        ImageReport.objects.filter(status=ImageReport.Status.OPEN)
+        .select_related("image", "image__owner", "reporter")
+        .order_by("created_at", "id")
+    )

@@ -1,8 +1,9 @@
-"""Pages of the `gallery` namespace: /generate/, /generations/…, /gallery/…, and /s/<token>/."""
+"""Pages of the `gallery` namespace: /generate/, /generations/…, /gallery/…, /s/<token>/, and
+the moderators' /moderation/ pages."""
 
 from django.urls import path
 
-from .views import catalogue, collections, generations, images, sharing
+from .views import catalogue, collections, generations, images, review, sharing
 
 app_name = "gallery"
 
@@ -65,5 +66,17 @@ urlpatterns = [
         name="catalogue-image",
     ),
     path("s/<str:token>/", sharing.shared, name="shared"),
+    # Before shared_file, whose <variant> would otherwise match "report".
+    path("s/<str:token>/<uuid:image_id>/report/", sharing.share_report, name="share-report"),
     path("s/<str:token>/<uuid:image_id>/<str:variant>/", sharing.shared_file, name="shared_file"),
+    # Moderators only (anyone else: 404).
+    path("moderation/", review.review_queue, name="review-queue"),
+    path("moderation/decide/<uuid:image_id>/", review.review_decide, name="review-decide"),
+    path("moderation/bulk/", review.review_bulk, name="review-bulk"),
+    path("moderation/prompts/", review.review_prompts, name="review-prompts"),
+    path(
+        "moderation/images/<uuid:image_id>/<str:variant>/",
+        review.review_image_file,
+        name="review-image-file",
+    ),
 ]

@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import Group
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
@@ -42,6 +43,14 @@ def owner(db):
 @pytest.fixture
 def other_user(db):
     return UserFactory(email="other@example.com")
+
+
+@pytest.fixture
+def moderator(db):
+    """Staff in the `moderator` group: the review queue and its API, nothing else."""
+    user = UserFactory(email="moderator@example.com", is_staff=True)
+    user.groups.add(Group.objects.get(name="moderator"))
+    return user
 
 
 @pytest.fixture

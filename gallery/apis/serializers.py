@@ -55,6 +55,7 @@ class ImageOutput(serializers.ModelSerializer):
     generation_id = serializers.UUIDField()
     model = serializers.SerializerMethodField()
     prompt = serializers.CharField(source="generation.prompt")
+    moderation_reason = serializers.SerializerMethodField()
 
     class Meta:
         model = GeneratedImage
@@ -69,6 +70,7 @@ class ImageOutput(serializers.ModelSerializer):
             "size_bytes",
             "seed",
             "moderation_state",
+            "moderation_reason",
             "is_favourite",
             "placeholder_color",
             "placeholder",
@@ -81,6 +83,12 @@ class ImageOutput(serializers.ModelSerializer):
     def _viewable(self, image) -> bool:
         viewer = selectors.Viewer.of(self.context["request"].user)
         return selectors.image_viewable(viewer=viewer, image=image)
+
+    def get_moderation_reason(self, image) -> str | None:
+        """Why it is held or was rejected: for its owner only (null for anyone else)."""
+        return (
+            image.moderation_reason if image.owner_id == self.context["request"].user.pk else None
+        )
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_thumbnail_url(self, image) -> str | None:

@@ -18,7 +18,6 @@ from .generations import (
     generation_jobs,
 )
 from .images import (
-    generated_image_moderate,
     generation_outputs_store,
     image_delete,
     image_favourite_set,
@@ -26,6 +25,13 @@ from .images import (
     image_set_as_avatar,
     images_delete,
     images_zip,
+)
+from .review import (
+    image_decide,
+    image_report_create,
+    image_scan,
+    images_scan_pending,
+    review_reason,
 )
 from .sharing import (
     share_link_create,
@@ -43,20 +49,24 @@ __all__ = [
     "collection_images_add",
     "collection_images_remove",
     "collection_update",
-    "generated_image_moderate",
     "generation_cancel",
     "generation_create",
     "generation_jobs",
     "generation_outputs_store",
+    "image_decide",
     "image_delete",
     "image_favourite_set",
     "image_metadata",
+    "image_report_create",
+    "image_scan",
     "image_set_as_avatar",
     "images_bulk_apply",
     "images_delete",
     "images_move",
+    "images_scan_pending",
     "images_zip",
     "images_zip_build",
+    "review_reason",
     "share_link_create",
     "share_link_resolve",
     "share_link_revoke",

@@ -28,6 +28,9 @@ from core.exceptions import DomainError, InvalidInput
 from core.remote_jobs import RemoteJobLifecycle, lifecycle_register
 from core.remote_jobs.tasks import remote_job_submit_task
 from core.webhooks import webhook_url
+from moderation.classifier import image_classify
+from moderation.services import prompt_guard
+from moderation.strikes import suspension_check
 
 from .. import imaging
 from ..models import Generation, StyleLora, StylePreset
@@ -108,6 +111,7 @@ def _check_request(*, user, lora_model, asked: GenerationRequest) -> dict[str, A
     """Everything about what was asked that can be wrong, reported by field; returns the plan."""
     errors: dict[str, list[str]] = {}
     default_model = lora_model is None
+    review_category = ""
     if lora_model is not None and (lora_model.owner_id != user.pk or not lora_model.is_ready):
         errors["lora_model"] = ["This model is not ready: wait until its training has finished."]
     prompt = asked.prompt
@@ -118,6 +122,13 @@ def _check_request(*, user, lora_model, asked: GenerationRequest) -> dict[str, A
         prompt = prompt_check(prompt)
     except InvalidInput as error:
         errors.update(error.errors)
+    else:
+        # Before anything else is checked, so that a refused prompt is always recorded.
+        phrase = asked.style_lora.trigger_phrase if asked.style_lora is not None else ""
+        verdict = prompt_guard(
+            user=user, prompt=prompt_with_phrase(prompt, phrase), source=asked.source
+        )
+        review_category = verdict.category if verdict is not None else ""
     extra = asked.extra_lora_model
     if asked.style_lora is not None and extra is not None:
         errors["extra_lora"] = [
@@ -160,6 +171,12 @@ def _check_request(*, user, lora_model, asked: GenerationRequest) -> dict[str, A
                 mask = imaging.mask_normalise(asked.mask, size=size)
         except imaging.InputImageRejected as error:
             errors[error.field] = [error.message]
+        for field_name, picture in (("image", image), ("mask", mask)):
+            # What is sent, not what was uploaded: the classifier sees the re-encoded picture.
+            if picture and not image_classify(picture).approved:
+                errors[field_name] = [
+                    "This picture cannot be used: the safety scan did not let it through."
+                ]
     if errors:
         raise InvalidInput(errors)
     assert checked is not None
@@ -190,6 +207,7 @@ def _check_request(*, user, lora_model, asked: GenerationRequest) -> dict[str, A
         "image": image,
         "mask": mask,
         "kind": kind,
+        "review_category": review_category,
     }
 
 
@@ -199,6 +217,7 @@ def generation_create(*, user, lora_model, asked: GenerationRequest) -> list[Gen
     A batch of n requests shares a `batch_id`; with a seed s, request i uses s + i so that each
     has its own seed and the whole batch can be made again.
     """
+    suspension_check(user=user)
     plan = _check_request(user=user, lora_model=lora_model, asked=asked)
     target, label = _target_of(lora_model)
     batch_id = uuid.uuid4() if asked.batch > 1 else None
@@ -237,6 +256,7 @@ def generation_create(*, user, lora_model, asked: GenerationRequest) -> list[Gen
                     extra_lora_model=asked.extra_lora_model,
                     init_image_url=asked.image_url or "",
                     cost=plan["unit_cost"],
+                    review_category=plan["review_category"],
                 )
                 if asked.mask_url:
                     generation.parameters["mask_url"] = asked.mask_url

@@ -20,6 +20,7 @@ from core.exceptions import Conflict, NotFound
 
 from .. import imaging, selectors
 from ..models import GeneratedImage, Generation
+from .review import images_scan_pending
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ Moderation = GeneratedImage.Moderation
 def generation_outputs_store(
     *, generation: Generation, urls: list[str], seed: int | None
 ) -> list[GeneratedImage]:
-    """Copy each output into our storage (Replicate's URLs expire) and moderate it.
+    """Copy each output into our storage (Replicate's URLs expire) and scan it (review.py).
 
     Safe to run twice, even at the same time: an output already stored is skipped, and the
     unique (generation, index) constraint settles a race (the loser's files are deleted).
@@ -42,9 +43,11 @@ def generation_outputs_store(
         data, _media_type = replicate_gateway.output_download(url=url)
         processed = imaging.output_process(
             data,
+            # The platform and the generation only: a model's name can be a person's name, and
+            # shared files travel far.
             description=(
-                f"AI-generated image (generation {generation.id}, output {index + 1}) made with "
-                f"{generation.model_label} on the Avatars platform."
+                f"AI-generated image (generation {generation.id}, output {index + 1}) made on "
+                "the Avatars platform."
             ),
         )
         image = GeneratedImage(
@@ -69,20 +72,10 @@ def generation_outputs_store(
             default_storage.delete(image.file.name)
             default_storage.delete(image.thumbnail.name)
             continue
-        stored.append(generated_image_moderate(image=image))
+        stored.append(image)
+    # Every output not decided yet, including those an earlier, interrupted run stored.
+    images_scan_pending(generation=generation)
     return stored
-
-
-def generated_image_moderate(*, image: GeneratedImage) -> GeneratedImage:
-    """Decide whether a stored image may be shown. The one place moderation plugs in.
-
-    Until the moderation guardrails land, every image is approved.
-    """
-    GeneratedImage.objects.filter(pk=image.pk, moderation_state=Moderation.PENDING).update(
-        moderation_state=Moderation.APPROVED, moderated_at=timezone.now()
-    )
-    image.refresh_from_db(fields=["moderation_state", "moderated_at"])
-    return image
 
 
 def image_favourite_set(*, image: GeneratedImage, favourite: bool) -> GeneratedImage:

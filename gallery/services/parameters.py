@@ -122,7 +122,8 @@ def parameters_check(
 ) -> CheckedParameters:
     """Check every parameter; raise InvalidInput naming each field at fault.
 
-    None means "not given": it is not sent. `disable_safety_checker` is always sent as False.
+    None means "not given": it is not sent. `disable_safety_checker` comes from the platform's
+    GENERATION_SAFETY_CHECKER setting, never from the person asking.
     """
     errors: dict[str, list[str]] = {}
     sent: dict[str, Any] = {}
@@ -153,8 +154,9 @@ def parameters_check(
             errors["go_fast"] = ["Must be true or false."]
         else:
             sent["go_fast"] = data["go_fast"]
-    # The safety checker stays on whatever was asked.
-    sent["disable_safety_checker"] = False
+    # Whatever was asked: only the platform's configuration turns Replicate's checker off (our
+    # own classifier scans every output either way).
+    sent["disable_safety_checker"] = not settings.GENERATION_SAFETY_CHECKER
 
     custom = sent.get("aspect_ratio") == CUSTOM
     for name in ("width", "height"):

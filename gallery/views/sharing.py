@@ -1,15 +1,17 @@
 """Share links: sharing an image or a collection, the list of your links, revoking one, and the
-public pages a link opens (/s/<token>/) with their pictures."""
+public pages a link opens (/s/<token>/) with their pictures, and reporting one of them."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.lockout import client_ip
 from core.exceptions import DomainError, NotFound
 
 from .. import selectors, services
@@ -102,3 +104,45 @@ def shared_file(request, token, image_id, variant):
     viewer = selectors.Viewer.holding(link)
     image = selectors.image_for_viewer(viewer=viewer, image_id=image_id)
     return image_file_response(image, variant=variant, variants=("thumbnail", "file"))
+
+
+# At most this many reports an hour from one IP address (a share page is public).
+REPORTS_PER_HOUR = 10
+
+
+def _report_allowed(request) -> bool:
+    """Count this report against the sender's IP; False past REPORTS_PER_HOUR in the hour."""
+    key = f"gallery:share-report:{client_ip(request) or 'unknown'}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    return count <= REPORTS_PER_HOUR
+
+
+@never_cache
+@require_POST
+def share_report(request, token, image_id):
+    """Someone shown a picture through a link reports it (signed in or not); it joins the
+    moderators' queue. Only a picture the link shows right now can be reported."""
+    link = services.share_link_resolve(token=token)
+    image = selectors.image_for_viewer(viewer=selectors.Viewer.holding(link), image_id=image_id)
+    back = reverse("gallery:shared", kwargs={"token": token})
+    if not _report_allowed(request):
+        response = render(request, "gallery/share_report_limit.html", {"back": back}, status=429)
+        response["Retry-After"] = "3600"
+        return response
+    try:
+        services.image_report_create(
+            image=image,
+            reason=request.POST.get("reason", ""),
+            reporter=request.user,
+            share_link=link,
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect(f"{back}#report-{image.id}")
+    messages.success(request, "Thank you for telling us: a moderator will look at this picture.")
+    return redirect(back)

@@ -35,6 +35,9 @@ from accounts.services import (
 )
 from accounts.tasks import account_delete_task
 from core.exceptions import DomainError
+from gallery.models import GeneratedImage, ImageReport
+from moderation.services import PromptBlocked, prompt_guard
+from moderation.strikes import suspension_appeal
 from tests.factories import TEST_PASSWORD
 from tests.gallery.factories import gallery_one_of_everything
 from tests.trainings.portraits import portrait_jpegs
@@ -45,7 +48,14 @@ pytestmark = pytest.mark.django_db
 
 # Relations that record who did something to another user's row: that row stays (the
 # field is set to null), it was never the deleted user's.
-NOT_OWNERSHIP = {("accounts.creditentry", "granted_by")}
+NOT_OWNERSHIP = {
+    ("accounts.creditentry", "granted_by"),
+    ("moderation.promptrule", "created_by"),
+    ("moderation.promptrule", "updated_by"),
+    ("moderation.auditrecord", "actor"),
+    ("moderation.suspension", "lifted_by"),
+    ("gallery.imagedecision", "moderator"),
+}
 
 
 def _png() -> bytes:
@@ -86,8 +96,23 @@ def one_of_everything(user: User, *, someone_else: User) -> None:
     # trainings: a dataset with a processed photo (files in storage), a model with a version
     # and a run. Remote models are covered by tests/trainings/test_erasure.py.
     _one_of_each_training_thing(user)
-    # gallery: generations, images (files), collections, share links.
+    # gallery: generations, images (files), collections, share links, a report on a picture
+    # someone else shared.
     gallery_one_of_everything(user)
+    _one_of_each_moderation_thing(user)
+
+
+def _one_of_each_moderation_thing(user: User) -> None:
+    """A stopped prompt, strikes past the limit (so a suspension) with an appeal, a report."""
+    for number in range(settings.MODERATION_STRIKE_LIMIT):
+        with pytest.raises(PromptBlocked):
+            prompt_guard(user=user, prompt=f"a nude portrait, take {number}", source="web")
+    suspension_appeal(user=user, text="It was a mistake.")
+    # A report the user made (on one of their own pictures, so that every file this call
+    # stores is the user's; the service itself refuses reporting your own picture).
+    ImageReport.objects.create(
+        image=GeneratedImage.objects.filter(owner=user).first(), reporter=user, reason="Test"
+    )
 
 
 def _one_of_each_training_thing(user: User) -> None:

@@ -97,6 +97,17 @@ PUBLIC_ROUTES: dict[str, Allowed] = {
         "(tests/gallery/test_sharing.py).",
         lambda route: route.name == "gallery:shared_file",
     ),
+    "gallery:share-report": Allowed(
+        "Reporting a picture of a share page: open to anyone holding the signed token, for the "
+        "images it shares only (tests/gallery/test_review_pages.py).",
+        lambda route: route.name == "gallery:share-report",
+    ),
+    "moderation": Allowed(
+        "The moderators' pages and API: any image, for moderators only; owners, strangers and "
+        "staff without the role get 404, anonymous callers 401/302 "
+        "(tests/gallery/test_review_api.py, tests/gallery/test_review_pages.py).",
+        lambda route: (route.name or "").startswith(("api:moderation-", "gallery:review-")),
+    ),
     "gallery:catalogue-image": Allowed(
         "Example pictures of the catalogue (style presets, style LoRAs): the platform's, shown "
         "to every signed-in person, owned by nobody.",

@@ -219,16 +219,15 @@ def test_failed_runs_are_filtered_by_status(client, admin_user, world):
 
 def test_moderators_see_nothing_of_the_trainings_admin(client, moderator, world):
     client.force_login(moderator)
-    index = client.get(reverse("admin:index"))
-    assert "trainings" not in [app["app_label"] for app in index.context["app_list"]]
-    assert client.get(reverse("admin:app_list", args=["trainings"])).status_code == 404
+    assert client.get(reverse("admin:index")).status_code == 302  # no admin page at all
+    assert client.get(reverse("admin:app_list", args=["trainings"])).status_code in (302, 404)
     for name in MODELS:
-        assert client.get(reverse(f"admin:trainings_{name}_changelist")).status_code == 403
-        assert client.get(_change_url(world[name])).status_code == 403
+        assert client.get(reverse(f"admin:trainings_{name}_changelist")).status_code == 302
+        assert client.get(_change_url(world[name])).status_code == 302
     thumbnail_url = reverse(
         "admin:trainings_datasetimage_thumbnail", args=[world["datasetimage"].pk]
     )
-    assert client.get(thumbnail_url).status_code == 403
+    assert client.get(thumbnail_url).status_code == 302
 
 
 def test_thumbnails_are_not_served_to_people_outside_the_admin(client, owner, world):

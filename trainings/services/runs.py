@@ -23,6 +23,7 @@ from core.models import ReplicateJob
 from core.remote_jobs import RemoteJobLifecycle, lifecycle_register
 from core.remote_jobs.tasks import remote_job_submit_task
 from core.webhooks import webhook_url
+from moderation.strikes import suspension_check
 
 from ..models import Dataset, DatasetImage, LoraModel, LoraVersion, TrainingRun
 from ..selectors import dataset_report
@@ -172,6 +173,7 @@ def training_run_start(
     retry_of: TrainingRun | None = None,
 ) -> TrainingRun:
     """Check the dataset, reserve credits and queue the run; submission happens in a task."""
+    suspension_check(user=user)
     if dataset.owner_id != user.pk or lora_model.owner_id != user.pk:
         raise NotFound("Unknown dataset or model.")
     if lora_model.training_runs.filter(
