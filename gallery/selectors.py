@@ -243,6 +243,17 @@ def generation_visible_images(*, viewer: Viewer, generations) -> dict:
     return by_generation
 
 
+def generation_images_listed(*, user, generations) -> dict:
+    """Every output of the user's generations by generation id, in output order, whatever its
+    moderation state (one query): for showing "being checked" or "rejected" in their place."""
+    by_generation: dict = {generation.id: [] for generation in generations}
+    for image in GeneratedImage.objects.filter(
+        owner=user, generation__in=list(by_generation)
+    ).order_by("generation_id", "index"):
+        by_generation[image.generation_id].append(image)
+    return by_generation
+
+
 def generation_first_image(*, viewer: Viewer, generation: Generation) -> GeneratedImage | None:
     """The first output of a generation that `viewer` may see (the simple service's answer)."""
     return images_viewable(viewer=viewer).filter(generation=generation).order_by("index").first()

@@ -56,6 +56,7 @@ class ImageOutput(serializers.ModelSerializer):
     model = serializers.SerializerMethodField()
     prompt = serializers.CharField(source="generation.prompt")
     moderation_reason = serializers.SerializerMethodField()
+    placeholder = serializers.SerializerMethodField()
 
     class Meta:
         model = GeneratedImage
@@ -83,6 +84,11 @@ class ImageOutput(serializers.ModelSerializer):
     def _viewable(self, image) -> bool:
         viewer = selectors.Viewer.of(self.context["request"].user)
         return selectors.image_viewable(viewer=viewer, image=image)
+
+    def get_placeholder(self, image) -> str | None:
+        """The tiny blurred preview: a preview all the same, so null when the picture is not
+        viewable (held or rejected)."""
+        return image.placeholder if self._viewable(image) else None
 
     def get_moderation_reason(self, image) -> str | None:
         """Why it is held or was rejected: for its owner only (null for anyone else)."""

@@ -141,9 +141,7 @@ def _generation_create(request, form) -> list[Generation] | None:
 def _batch_context(user, generation_id) -> dict:
     generation = selectors.generation_get(user=user, generation_id=generation_id)
     batch = selectors.generation_batch(generation=generation)
-    images = selectors.generation_visible_images(
-        viewer=selectors.Viewer.of(user), generations=batch
-    )
+    images = selectors.generation_images_listed(user=user, generations=batch)
     rows = [{"generation": item, "images": images[item.id]} for item in batch]
     return {
         "generation": generation,

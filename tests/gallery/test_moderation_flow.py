@@ -308,3 +308,23 @@ def test_only_the_platform_turns_the_safety_checker_off(owner, credits, as_user,
     settings.GENERATION_SAFETY_CHECKER = False
     assert api.post("/api/v1/generations/", {"prompt": "a barn"}, format="json").status_code == 201
     assert Generation.objects.latest("created_at").parameters["disable_safety_checker"] is True
+
+
+def test_a_held_output_shows_as_being_checked_on_its_generation_page(owner, browser_as):
+    generation = make_generation(owner)
+    held = make_image(owner, generation=generation, moderation=Moderation.HELD)
+    page = browser_as(owner).get(f"/generations/{generation.id}/").content.decode()
+    assert "Being checked" in page
+    assert f"/gallery/images/{held.id}/" in page
+    assert held.file.name not in page
+
+
+def test_the_api_sends_no_blurred_preview_of_a_held_picture(owner, as_user):
+    held = make_image(owner, moderation=Moderation.HELD)
+    shown = make_image(owner)
+    rows = {
+        row["id"]: row
+        for row in as_user(owner).get("/api/v1/images/", {"status": "all"}).json()["results"]
+    }
+    assert rows[str(held.id)]["placeholder"] is None
+    assert rows[str(shown.id)]["placeholder"]
