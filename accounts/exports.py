@@ -35,6 +35,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from core.broker import broker_ready_check
+
 from .models import DataExport, User
 from .selectors import (
     credit_balance,
@@ -132,6 +134,7 @@ def data_export_request(*, user: User) -> DataExport:
     from .tasks import data_export_build_task  # the tasks module imports this one
 
     data_export_prune(user=user)
+    broker_ready_check()  # nothing is written when its task could not be sent
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
         export = data_export_open(user=user)

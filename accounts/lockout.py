@@ -7,6 +7,10 @@ every attempt is refused for LOGIN_LOCKOUT_SECONDS, right password or not. It ap
 web sign-in, the admin's and the API's (`auth/token/`, `me/password/`): failures are recorded
 from Django's `user_login_failed` signal, and `accounts.backends.LockoutBackend` refuses
 attempts while locked.
+
+While Redis does not answer, each process counts in its own memory
+(`core.cache.FailOpenRedisCache`): signing in keeps working and is still limited, per process;
+counts and locks made meanwhile are not kept once Redis is back.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.broker import BROKER_ERRORS, BrokerUnavailable
 from core.exceptions import DomainError, InvalidInput
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,11 @@ def _first_message(errors) -> str:
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, BROKER_ERRORS):
+        # A task could not be sent after the write committed (the broker went down after the
+        # service's `broker_ready_check`): 503 with Retry-After, as when the check refuses.
+        logger.error("broker unavailable after a write: %r", exc)
+        exc = BrokerUnavailable()
     if isinstance(exc, DomainError):
         body = {"detail": exc.message, "code": exc.code}
         if isinstance(exc, InvalidInput):

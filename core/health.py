@@ -1,10 +1,12 @@
 """Health checks: each returns None when its part answers, or raises with the reason.
 
-Readiness (`/readyz`) checks only what serving a request needs: the database and the broker.
-A Replicate outage or a slow bucket must not take every web process out of the load balancer,
-where it could not even show people that generating is unavailable. The deep check
-(`/readyz?deep=1`, `manage.py check_services`) adds storage and Replicate, for monitoring and
-for checking a deployment's configuration.
+Readiness (`/readyz`) requires only what serving a page needs: the database. The broker is
+checked and reported too, but a broker outage leaves the process in the load balancer
+("degraded"): reads keep working and writes that must enqueue answer 503 on their own
+(core.broker), where taking every web process out would stop reads too. A Replicate outage or
+a slow bucket must not take the web processes out either. The deep check (`/readyz?deep=1`,
+`manage.py check_services`) adds storage and Replicate, for monitoring and for checking a
+deployment's configuration.
 """
 
 import contextlib
@@ -54,6 +56,8 @@ READINESS_CHECKS = {
     "database": database_check,
     "broker": broker_check,
 }
+# Parts whose failure makes the process unready; the others only make it "degraded".
+REQUIRED_FOR_READINESS = ("database",)
 DEEP_CHECKS = {
     **READINESS_CHECKS,
     "storage": storage_check,

@@ -2,7 +2,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from .health import readiness_report
+from .health import REQUIRED_FOR_READINESS, readiness_report
 
 
 @never_cache
@@ -12,14 +12,19 @@ def healthz(request):
 
 @never_cache
 def readyz(request):
-    """Ready to serve: database and broker. `?deep=1` adds storage and Replicate (monitoring)."""
+    """Ready to serve: the database (the broker is reported; without it the process is only
+    degraded). `?deep=1` requires every part, storage and Replicate included (monitoring)."""
     deep = request.GET.get("deep", "").lower() in ("1", "true", "yes")
     checks = readiness_report(deep=deep)
-    ready = all(result == "ok" for result in checks.values())
-    return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks},
-        status=200 if ready else 503,
-    )
+    required = checks if deep else {name: checks[name] for name in REQUIRED_FOR_READINESS}
+    ready = all(result == "ok" for result in required.values())
+    if not ready:
+        status = "unavailable"
+    elif all(result == "ok" for result in checks.values()):
+        status = "ok"
+    else:
+        status = "degraded"  # e.g. the broker is down: reads work, writes answer 503 themselves
+    return JsonResponse({"status": status, "checks": checks}, status=200 if ready else 503)
 
 
 def home(request):

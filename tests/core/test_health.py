@@ -62,15 +62,32 @@ def test_readyz_writes_nothing_to_storage(client, broken_storage):
 
 
 @pytest.mark.django_db
-def test_readyz_is_503_and_names_the_part_that_failed(client, monkeypatch):
+def test_readyz_stays_in_service_but_says_degraded_without_the_broker(client, monkeypatch):
+    """Reads work without the broker (writes answer 503 themselves): taking every web process
+    out of the load balancer would stop them too."""
     monkeypatch.setattr(celery_app.conf, "broker_url", f"amqp://127.0.0.1:{_closed_port()}//")
     response = client.get("/readyz")
-    assert response.status_code == 503
+    assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "unavailable"
+    assert body["status"] == "degraded"
     assert body["checks"]["broker"].startswith("error")
     assert body["checks"]["database"] == "ok"
     assert "127.0.0.1" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_readyz_is_503_and_names_the_database_when_it_fails(client, monkeypatch):
+    from core import health
+
+    def broken():
+        raise RuntimeError("connection refused")
+
+    monkeypatch.setitem(health.READINESS_CHECKS, "database", broken)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+    assert response.json()["checks"]["database"] == "error: RuntimeError"
+    assert "refused" not in response.content.decode()
 
 
 # --- /readyz?deep=1: every service ----------------------------------------------------------

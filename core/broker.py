@@ -1,0 +1,65 @@
+"""Whether the Celery broker takes messages, for writes that are only useful with their task.
+
+Tasks are enqueued after commit (`delay_on_commit`), so a write made while the broker is down
+would commit and then fail to enqueue: a generation queued with its credits reserved and no
+task to send it. A service whose write must enqueue (a generation, a dataset upload, a training
+run, a data export, an account deletion) calls `broker_ready_check()` before it writes
+anything: while the broker does not answer, it raises BrokerUnavailable, which the API answers
+503 with `Retry-After`, and nothing is written. Reads need no broker and keep working.
+
+The check and the enqueue are two moments: should the broker go down between them (a few
+milliseconds), the enqueue after commit still fails; the API then answers 503 as well
+(`core.api`), and reconciliation submits a queued job whose task was lost.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import current_app
+from kombu.exceptions import OperationalError
+
+from .exceptions import DomainError
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 30
+CHECK_TIMEOUT_SECONDS = 1.0
+
+# What sending a task raises when the broker cannot be reached (Celery re-raises the
+# transport's connection errors as kombu's OperationalError once its retries are spent).
+BROKER_ERRORS = (OperationalError,)
+
+
+class BrokerUnavailable(DomainError):
+    """Background work cannot be queued now; nothing was written. 503 with Retry-After."""
+
+    status_code = 503
+    code = "service_unavailable"
+
+    def __init__(
+        self,
+        message: str = ("We cannot start background work right now. Please try again in a minute."),
+        *,
+        retry_after: int = RETRY_AFTER_SECONDS,
+    ):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def broker_ready_check() -> None:
+    """Raise BrokerUnavailable unless the broker accepts a connection now.
+
+    One connection per call (a few milliseconds; at most CHECK_TIMEOUT_SECONDS when the
+    broker's host does not answer). With tasks run inline (CELERY_TASK_ALWAYS_EAGER, the unit
+    tests) there is no broker to ask.
+    """
+    app = current_app
+    if app.conf.task_always_eager:
+        return
+    try:
+        with app.connection_for_write(connect_timeout=CHECK_TIMEOUT_SECONDS) as connection:
+            connection.ensure_connection(max_retries=0, timeout=CHECK_TIMEOUT_SECONDS)
+    except Exception as error:  # whatever the transport raises, the answer is "not now"
+        logger.warning("broker unavailable, write refused with 503: %r", error)
+        raise BrokerUnavailable() from error
