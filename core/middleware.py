@@ -3,6 +3,10 @@ import re
 import time
 import uuid
 
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
+
 from .logging import request_id_var
 
 logger = logging.getLogger("core.request")
@@ -39,3 +43,70 @@ class RequestIdMiddleware:
             return response
         finally:
             request_id_var.reset(token)
+
+
+def request_size_allowed(setting: str):
+    """Let a view (a function or an APIView class) receive bodies up to `settings.<setting>`
+    bytes instead of REQUEST_MAX_BYTES: `@request_size_allowed("DATASET_UPLOAD_MAX_REQUEST_BYTES")`.
+    """
+
+    def mark(view):
+        view.request_max_bytes_setting = setting
+        return view
+
+    return mark
+
+
+class RequestSizeMiddleware:
+    """Answers 413 to a body larger than the view takes, from its Content-Length, unread.
+
+    Django caps form fields and JSON (DATA_UPLOAD_MAX_MEMORY_SIZE) but not files: a multipart
+    body of any size is parsed to temporary files before a view sees it. This cap comes first,
+    before the CSRF check or anything else reads the body. A body without a Content-Length is
+    read as empty by Django, so there is no way around it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0  # Django reads a body of unknown length as empty
+        if length > settings.REQUEST_MAX_BYTES:
+            limit = self._limit_for(request)
+            if length > limit:
+                logger.warning(
+                    "request body of %s bytes refused (limit %s) on %s", length, limit, request.path
+                )
+                return _too_large_response(request, limit)
+        return self.get_response(request)
+
+    @staticmethod
+    def _limit_for(request) -> int:
+        try:
+            view = resolve(request.path_info).func
+        except Resolver404:
+            return settings.REQUEST_MAX_BYTES
+        setting = getattr(view, "request_max_bytes_setting", None) or getattr(
+            getattr(view, "view_class", None), "request_max_bytes_setting", None
+        )
+        if not setting:
+            return settings.REQUEST_MAX_BYTES
+        return max(settings.REQUEST_MAX_BYTES, getattr(settings, setting))
+
+
+def _too_large_response(request, limit: int) -> HttpResponse:
+    megabytes = limit // (1024 * 1024)
+    message = f"The request is larger than {megabytes} MB. Send fewer or smaller files."
+    wants_json = (
+        request.path.startswith("/api/")
+        or "json" in request.headers.get("Accept", "")
+        or request.headers.get("X-Requested-With") == "XMLHttpRequest"
+    )
+    if wants_json:
+        response = JsonResponse({"detail": message, "code": "request_too_large"}, status=413)
+    else:
+        response = HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+    return response

@@ -26,6 +26,9 @@ class JobStatus(models.TextChoices):
     """Where a job on Replicate stands. Each kind of job may relabel these, never add to them."""
 
     QUEUED = "queued", "Queued"
+    # Claimed by one worker, which is creating it on Replicate (or may have): from here a remote
+    # job may exist, so nothing creates another before looking for it (core.remote_jobs).
+    SUBMITTING = "submitting", "Sending"
     STARTING = "starting", "Starting"
     PROCESSING = "processing", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
@@ -48,14 +51,19 @@ def job_status_choices(**labels: str) -> type[models.TextChoices]:
 class ReplicateJob(models.Model):
     """A piece of work sent to Replicate and followed to its end: a training run, a generation.
 
-    `status` moves only forward (queued → starting → processing → succeeded / failed /
-    canceled), through `core.remote_jobs.status_advance`; `core.remote_jobs.RemoteJobLifecycle`
-    is the one place that changes it. The credit reservation of a job is the ledger entry
-    reserved under `credit_reference`.
+    `status` moves only forward (queued → submitting → starting → processing → succeeded /
+    failed / canceled), through `core.remote_jobs.status_advance`;
+    `core.remote_jobs.RemoteJobLifecycle` is the one place that changes it. The credit
+    reservation of a job is the ledger entry reserved under `credit_reference`.
+
+    `submitted_at`, `submit_token` and `submit_fingerprint` record the intent to create the
+    remote job, committed before the create call: the time of the last create attempt, the
+    claim of the worker making it, and a digest of the input it sends (empty while nothing may
+    have been sent), which is what a lost answer is looked up by.
     """
 
     TERMINAL = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED)
-    ACTIVE = (JobStatus.QUEUED, JobStatus.STARTING, JobStatus.PROCESSING)
+    ACTIVE = (JobStatus.QUEUED, JobStatus.SUBMITTING, JobStatus.STARTING, JobStatus.PROCESSING)
     # Prefix of the credit reservation's reference, e.g. "generation" → "generation:<id>".
     CREDIT_REFERENCE_PREFIX = ""
 
@@ -66,6 +74,8 @@ class ReplicateJob(models.Model):
     metrics = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    submit_token = models.UUIDField(null=True, blank=True, editable=False)
+    submit_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     last_event_at = models.DateTimeField(default=timezone.now)

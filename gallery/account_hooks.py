@@ -12,6 +12,7 @@ from django.db.models import Sum
 
 from core import replicate_gateway
 from core.files import storage_folder_delete
+from core.models import WebhookDelivery
 
 from .models import Collection, GeneratedImage, Generation, ShareLink
 from .services.images import image_metadata
@@ -35,19 +36,25 @@ def gallery_storage_bytes(*, user, since=None) -> int:
 
 
 def erase_gallery_data(*, user) -> None:
-    """Running predictions are canceled (nothing else is kept remotely), then files, then rows.
+    """Running predictions are canceled (nothing else is kept remotely), then files, then rows
+    (webhook deliveries of the predictions included).
 
     Safe to run again after a failure: whatever is already gone counts as done.
     """
     running = Generation.objects.filter(
         owner=user,
-        status__in=[Generation.Status.STARTING, Generation.Status.PROCESSING],
+        status__in=Generation.ACTIVE,
         replicate_id__isnull=False,
     )
     for prediction_id in running.values_list("replicate_id", flat=True):
         with contextlib.suppress(replicate_gateway.ReplicateServiceError):
             replicate_gateway.prediction_cancel(prediction_id=prediction_id)
     storage_folder_delete(f"gallery/{user.pk}")
+    # Delivery rows name the user's predictions: they go with them.
+    prediction_ids = Generation.objects.filter(owner=user).exclude(replicate_id=None)
+    WebhookDelivery.objects.filter(
+        remote_id__in=list(prediction_ids.values_list("replicate_id", flat=True))
+    ).delete()
     ShareLink.objects.filter(owner=user).delete()
     Collection.objects.filter(owner=user).delete()
     GeneratedImage.objects.filter(owner=user).delete()

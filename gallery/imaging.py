@@ -20,16 +20,20 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 import pillow_heif
+from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.exceptions import DomainError
+from core.limits import image_decode_slot, image_too_many_pixels_message
 
 logger = logging.getLogger(__name__)
 
 pillow_heif.register_heif_opener()
 
 MAX_INPUT_BYTES = 20 * 1024 * 1024
-MAX_INPUT_PIXELS = 60_000_000
+# Pixels are limited by settings.IMAGE_MAX_PIXELS (core.limits: what one decode may cost), read
+# from the header before anything is decoded; this is its value when the module was imported.
+MAX_INPUT_PIXELS = settings.IMAGE_MAX_PIXELS
 INPUT_LONG_SIDE = 2048
 THUMBNAIL_LONG_SIDE = 512
 THUMBNAIL_QUALITY = 78
@@ -45,47 +49,70 @@ class InputImageRejected(DomainError):
 
 
 def _open(data: bytes, *, field: str, formats=_INPUT_FORMATS) -> Image.Image:
+    """Decode an upload, after checking from its header that it is not too many pixels.
+
+    Call it holding a decode slot (core.limits.image_decode_slot).
+    """
     if len(data) > MAX_INPUT_BYTES:
         raise InputImageRejected(
             f"The picture is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB.", field=field
         )
+    max_pixels = settings.IMAGE_MAX_PIXELS
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=formats)
-            if image.width * image.height > MAX_INPUT_PIXELS:
-                raise InputImageRejected("The picture has too many pixels.", field=field)
+            # Pillow warns over its limit (ours, see core.limits): the check below refuses the
+            # same pictures and names their size.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=formats)  # reads the header only
+            if image.width * image.height > max_pixels:
+                raise InputImageRejected(
+                    image_too_many_pixels_message(image.size, max_pixels, "picture"), field=field
+                )
             image.load()
     except InputImageRejected:
         raise
-    except (
-        UnidentifiedImageError,
-        OSError,
-        ValueError,
-        SyntaxError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as error:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise InputImageRejected(
+            f"The picture has too many pixels; pictures can have at most "
+            f"{max_pixels // 1_000_000} megapixels.",
+            field=field,
+        ) from error
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
         raise InputImageRejected(
             "This file is not a picture we can read (use JPEG, PNG, WebP or HEIC).", field=field
         ) from error
     return image
 
 
+def _upright(image: Image.Image) -> Image.Image:
+    """The picture turned as its EXIF says, in place: no copy of an upright picture's pixels."""
+    ImageOps.exif_transpose(image, in_place=True)
+    return image
+
+
 def init_image_normalise(data: bytes, *, field: str = "image") -> tuple[bytes, tuple[int, int]]:
     """An uploaded init image as an upright RGB PNG without metadata, at most 2048 px long."""
-    image = ImageOps.exif_transpose(_open(data, field=field))
-    if image.mode in ("RGBA", "LA", "P"):
-        image = image.convert("RGBA")
-        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(background, image)
-    image = image.convert("RGB")
-    if max(image.size) < 64:
-        raise InputImageRejected("The picture is too small (at least 64 pixels).", field=field)
-    image.thumbnail((INPUT_LONG_SIDE, INPUT_LONG_SIDE), Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=False, compress_level=6)
-    return buffer.getvalue(), image.size
+    with image_decode_slot():
+        image = _upright(_open(data, field=field))
+        if max(image.size) < 64:
+            raise InputImageRejected("The picture is too small (at least 64 pixels).", field=field)
+        # Flattened onto white, then shrunk; each full-size copy is dropped as soon as the next
+        # exists, so the peak is the decoded picture, its RGBA and the white RGB at once.
+        if image.mode in ("RGBA", "LA", "P", "PA"):
+            rgba = image if image.mode == "RGBA" else image.convert("RGBA")
+            flat = Image.new("RGB", rgba.size, (255, 255, 255))
+            flat.paste(rgba, mask=rgba.getchannel("A"))
+            del rgba
+            image.close()
+            image = flat
+        elif image.mode != "RGB":
+            converted = image.convert("RGB")
+            image.close()
+            image = converted
+        image.thumbnail((INPUT_LONG_SIDE, INPUT_LONG_SIDE), Image.Resampling.LANCZOS)
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", optimize=False, compress_level=6)
+        return buffer.getvalue(), image.size
 
 
 def mask_normalise(data: bytes, *, size: tuple[int, int], field: str = "mask") -> bytes:
@@ -93,7 +120,11 @@ def mask_normalise(data: bytes, *, size: tuple[int, int], field: str = "mask") -
 
     A drawing with transparency (the page's canvas) counts its painted pixels as white.
     """
-    image = ImageOps.exif_transpose(_open(data, field=field))
+    with image_decode_slot():
+        image = _upright(_open(data, field=field))
+        # Nearest-neighbour picks pixels, so resizing first (at most the init image's size)
+        # gives the same mask as converting first, without full-size copies.
+        image = image.resize(size, Image.Resampling.NEAREST)
     if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         alpha = rgba.getchannel("A")
@@ -103,7 +134,6 @@ def mask_normalise(data: bytes, *, size: tuple[int, int], field: str = "mask") -
         mask = Image.composite(grey, Image.new("L", rgba.size, 0), mask)
     else:
         mask = image.convert("L")
-    mask = mask.resize(size, Image.Resampling.NEAREST)
     mask = mask.point(lambda value: 255 if value >= 128 else 0)
     if mask.getextrema() == (0, 0):
         raise InputImageRejected(
@@ -126,27 +156,58 @@ class StoredOutput:
 
 
 def output_process(data: bytes, *, description: str) -> StoredOutput:
-    """Check an output is a picture; mark it as AI-generated; make its thumbnail and placeholder."""
+    """Check an output is a picture; mark it as AI-generated; make its thumbnail and placeholder.
+
+    The pixels are checked from the header against IMAGE_MAX_PIXELS before they are decoded,
+    and only the thumbnail is ever converted: the full-size picture is decoded once, not copied.
+    """
+    max_pixels = settings.IMAGE_MAX_PIXELS
     try:
-        with Image.open(io.BytesIO(data), formats=tuple(_OUTPUT_FORMATS)) as image:
-            pil_format = image.format
-            image.load()
-            rgb = image.convert("RGB")
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
+        with image_decode_slot(), warnings.catch_warnings():
+            # Pillow warns over its limit (ours): the check below refuses and names the size.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=tuple(_OUTPUT_FORMATS)) as image:
+                pil_format, size = image.format, image.size
+                if size[0] * size[1] > max_pixels:
+                    raise DomainError(
+                        "The image service sent a picture too large to process: "
+                        + image_too_many_pixels_message(size, max_pixels, "picture"),
+                        code="invalid_output",
+                    )
+                image.draft("RGB", (THUMBNAIL_LONG_SIDE, THUMBNAIL_LONG_SIDE))  # JPEG: scaled
+                image.load()
+                if image.mode in ("RGB", "RGBA", "L", "LA"):
+                    thumb = image
+                elif image.mode in ("P", "PA") and "transparency" in image.info:
+                    thumb = image.convert("RGBA")
+                else:
+                    thumb = image.convert("RGB")
+                thumb.thumbnail(
+                    (THUMBNAIL_LONG_SIDE, THUMBNAIL_LONG_SIDE), Image.Resampling.LANCZOS
+                )
+                thumb = thumb.convert("RGB")
+    except DomainError:
+        raise
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        SyntaxError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as error:
         raise DomainError(
             "The image service sent a file that is not a picture.", code="invalid_output"
         ) from error
     output_format = _OUTPUT_FORMATS[pil_format]
-    marked = ai_mark_add(data, output_format=output_format, size=rgb.size, description=description)
-    thumb = rgb.copy()
-    thumb.thumbnail((THUMBNAIL_LONG_SIDE, THUMBNAIL_LONG_SIDE), Image.Resampling.LANCZOS)
+    marked = ai_mark_add(data, output_format=output_format, size=size, description=description)
     buffer = io.BytesIO()
     thumb.save(buffer, format="WEBP", quality=THUMBNAIL_QUALITY, method=4)
     return StoredOutput(
         content=marked,
         format=output_format,
-        width=rgb.width,
-        height=rgb.height,
+        width=size[0],
+        height=size[1],
         thumbnail=buffer.getvalue(),
         placeholder_color=dominant_color(thumb),
         placeholder=placeholder_data_uri(thumb),

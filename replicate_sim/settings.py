@@ -220,6 +220,14 @@ OPTIONS: tuple[Option, ...] = (
         "Delay added before answering each /v1 request.",
         check=_non_negative,
     ),
+    Option(
+        "slow_create_seconds",
+        float,
+        0.0,
+        "Delay added to the answer of a prediction or training create, after the job was "
+        "created (it runs all the same): an answer lost to a client timeout.",
+        check=_non_negative,
+    ),
     # --- webhooks ---------------------------------------------------------------------------
     Option(
         "drop_webhooks",

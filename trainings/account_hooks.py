@@ -5,8 +5,10 @@ import logging
 
 from core import replicate_gateway
 from core.files import storage_folder_delete
+from core.models import WebhookDelivery
 
 from .models import Dataset, LoraModel, TrainingRun
+from .services.archives import training_archive_forget
 
 logger = logging.getLogger(__name__)
 
@@ -25,21 +27,29 @@ def count_trainings(*, user, since=None) -> int:
 
 
 def erase_trainings_data(*, user) -> None:
-    """Remote first (running trainings, then models and their versions), files, then rows.
+    """Remote first (running trainings, the uploaded training zips, then models and their
+    versions), files, then rows: the runs' webhook deliveries, which name their jobs, too.
 
     Safe to run again after a failure: whatever is already gone counts as done.
     """
-    active = TrainingRun.objects.filter(
-        owner=user,
+    runs = TrainingRun.objects.filter(owner=user)
+    active = runs.filter(
         status__in=[TrainingRun.Status.STARTING, TrainingRun.Status.PROCESSING],
         replicate_id__isnull=False,
     )
     for training_id in active.values_list("replicate_id", flat=True):
         with contextlib.suppress(replicate_gateway.ReplicateNotFound):
             replicate_gateway.training_cancel(training_id=training_id)
+    # The zips hold the person's photos. Normally deleted when each run ended; a failure then
+    # leaves them here, and a failure now fails the erasure, which is retried.
+    for run in runs.only("pk", "replicate_file_ids"):
+        if run.replicate_file_ids:
+            training_archive_forget(run=run)
     for lora_model in LoraModel.objects.filter(owner=user).exclude(replicate_name=None):
         replicate_gateway.destination_model_delete(full_name=lora_model.replicate_full_name)
     storage_folder_delete(f"datasets/{user.pk}")
-    TrainingRun.objects.filter(owner=user).delete()
+    remote_ids = runs.exclude(replicate_id=None).values_list("replicate_id", flat=True)
+    WebhookDelivery.objects.filter(remote_id__in=list(remote_ids)).delete()
+    runs.delete()
     LoraModel.objects.filter(owner=user).delete()
     Dataset.objects.filter(owner=user).delete()

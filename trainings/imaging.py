@@ -27,9 +27,11 @@ from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 import pillow_heif
+from django.conf import settings
 from PIL import ExifTags, Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from core.exceptions import DomainError
+from core.limits import image_decode_slot
 from trainings.quality import ImageMeasurements, measure_image
 
 logger = logging.getLogger(__name__)
@@ -37,9 +39,11 @@ logger = logging.getLogger(__name__)
 pillow_heif.register_heif_opener()
 
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
-# 60 MP is more than any phone camera in normal mode (48-50 MP sensors write 12 MP by default);
-# decoding it needs ~180 MB of RGB. Anything larger is refused before it is decoded.
-MAX_PIXELS = 60_000_000
+# The pixel limit comes from memory (settings.IMAGE_MAX_PIXELS: what one decode may cost, see
+# core.limits); about 40 MP by default, more than any phone camera writes in normal mode (48-50
+# MP sensors write 12 MP unless asked). A picture over it is refused from its header, before it
+# is decoded. MAX_PIXELS is the limit when this module was imported; calls read the setting.
+MAX_PIXELS = settings.IMAGE_MAX_PIXELS
 MIN_SHORT_SIDE = 512
 TRAINING_LONG_SIDE = 1024
 THUMBNAIL_LONG_SIDE = 384
@@ -95,21 +99,24 @@ def normalise_image(
     thumbnail_long_side: int = THUMBNAIL_LONG_SIDE,
     measure: bool = True,
     max_bytes: int = MAX_UPLOAD_BYTES,
-    max_pixels: int = MAX_PIXELS,
+    max_pixels: int | None = None,
     min_short_side: int = MIN_SHORT_SIDE,
 ) -> NormalisedImage:
     """Decode an upload, check it, and return its training copy, thumbnail and measurements.
 
-    Raises ImageRejected for anything that cannot be used.
+    Raises ImageRejected for anything that cannot be used. `max_pixels` defaults to the
+    IMAGE_MAX_PIXELS setting; the decode holds one of the process's decode slots.
     """
     if long_side < 64 or thumbnail_long_side < 16:
         raise ValueError("long_side and thumbnail_long_side are too small")
+    max_pixels = max_pixels or settings.IMAGE_MAX_PIXELS
     data = _read_capped(upload, max_bytes)
-    with warnings.catch_warnings():
-        # Pillow warns (rather than fails) between 89 and 179 MP: make that a refusal too. (Our
-        # own check below is lower, 60 MP, and does not depend on this filter, which is
-        # process-wide and not thread-safe.)
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+    with warnings.catch_warnings(), image_decode_slot():
+        # Pillow warns between its limit (core.limits sets it to ours) and twice it, then
+        # refuses: the warning is silenced because the check below refuses the same pictures,
+        # naming their size. (The filter is process-wide and not thread-safe; nothing depends
+        # on it.)
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             image = _open(data)
             try:
@@ -126,11 +133,7 @@ def normalise_image(
         except ImageRejected:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-            raise ImageRejected(
-                "too_many_pixels",
-                f"The image is too large to process; photos can have at most "
-                f"{max_pixels // 1_000_000} megapixels.",
-            ) from error
+            raise ImageRejected("too_many_pixels", _too_many_pixels(None, max_pixels)) from error
         except MemoryError as error:
             raise ImageRejected(
                 "too_many_pixels", "The image is too large to process. Please upload a smaller one."
@@ -164,6 +167,43 @@ def _read_capped(upload: bytes | bytearray | memoryview | BinaryIO, max_bytes: i
     return data
 
 
+def pixel_check(data: bytes | BinaryIO, *, max_pixels: int | None = None) -> None:
+    """Refuse a picture whose header declares more pixels than the limit, without decoding it.
+
+    For the upload itself (the web process): only the header is read, so a few hundred bytes
+    declaring 20000 × 20000 cost nothing; a stream is left where it was. A file no decoder
+    recognises passes: normalisation decides about it and says why.
+    """
+    max_pixels = max_pixels or settings.IMAGE_MAX_PIXELS
+    stream = io.BytesIO(data) if isinstance(data, bytes | bytearray | memoryview) else data
+    position = stream.tell()
+    # Pillow's own warning (over its limit, which is ours) is silenced: the check below
+    # refuses the same pictures, naming their size.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            with Image.open(stream, formats=_PILLOW_FORMATS) as image:
+                size = image.size
+        except Image.DecompressionBombError as error:  # over twice the limit
+            raise ImageRejected("too_many_pixels", _too_many_pixels(None, max_pixels)) from error
+        except Exception:  # unreadable: normalisation refuses it with the right message
+            return
+        finally:
+            stream.seek(position)
+    if size[0] * size[1] > max_pixels:
+        raise ImageRejected("too_many_pixels", _too_many_pixels(size, max_pixels))
+
+
+def _too_many_pixels(size: tuple[int, int] | None, max_pixels: int) -> str:
+    limit = f"photos can have at most {max_pixels // 1_000_000} megapixels."
+    if size is None:
+        return f"The image is too large to process; {limit}"
+    width, height = size
+    return (
+        f"The image is {width} × {height} pixels ({width * height / 1e6:.0f} megapixels); {limit}"
+    )
+
+
 def _open(data: bytes) -> Image.Image:
     try:
         return Image.open(io.BytesIO(data), formats=_PILLOW_FORMATS)
@@ -192,13 +232,9 @@ def _normalise(
     max_pixels: int,
     min_short_side: int,
 ) -> tuple[NormalisedImage, Image.Image]:
-    width, height = image.size
+    width, height = image.size  # from the header: nothing is decoded yet
     if width * height > max_pixels:
-        raise ImageRejected(
-            "too_many_pixels",
-            f"The image is {width} × {height} pixels ({width * height / 1e6:.0f} megapixels); "
-            f"photos can have at most {max_pixels // 1_000_000} megapixels.",
-        )
+        raise ImageRejected("too_many_pixels", _too_many_pixels((width, height), max_pixels))
     if min(width, height) < min_short_side:
         raise ImageRejected(
             "too_small",
@@ -215,20 +251,27 @@ def _normalise(
         # photo bound for 1024 px is decoded at 2000 x 1500, a quarter of the work and memory.
         image.draft("RGB", target)
     image.load()
+    # In place: a copy of the pixels is made only when they must turn (ImageOps would copy an
+    # upright picture too, a full second decode's worth of memory).
+    decoded_size = image.size  # smaller than the header's after a draft decode
     try:
-        upright = ImageOps.exif_transpose(image)
-    except Exception:  # a malformed EXIF block: keep the pixels as stored
+        ImageOps.exif_transpose(image, in_place=True)
+    except Exception:  # a malformed EXIF block: keep the pixels as they are
         logger.info("EXIF orientation could not be applied", exc_info=True)
-        upright, orientation = image, 1
-    swapped = upright.size != image.size
+        orientation = 1
+    swapped = image.size != decoded_size
     upright_size = (height, width) if swapped else (width, height)
-    rgb = _to_rgb(upright)
+    rgb = _to_rgb(image)
+    if rgb is not image:
+        image.close()  # the decoded pixels are no longer needed: free them before resizing
 
     size = _fit(rgb.size, long_side)
     if size != rgb.size:
         # reducing_gap: a fast integer box reduction first, then Lanczos over the last 3x.
         rgb = rgb.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
     rgb = _to_srgb(rgb, icc)
+    if rgb is image:  # not resized, so small: a copy outlives the caller closing `image`
+        rgb = image.copy()
     rgb.info.clear()  # nothing of the upload's metadata may reach the outputs
 
     # No optimize=True: Pillow then sizes its output buffer at one byte per pixel, which a noisy
@@ -292,7 +335,7 @@ def _to_rgb(image: Image.Image) -> Image.Image:
         image.mode == "P" and "transparency" in image.info
     )
     if has_alpha:
-        rgba = image.convert("RGBA")
+        rgba = image if image.mode == "RGBA" else image.convert("RGBA")
         background = Image.new("RGB", rgba.size, (255, 255, 255))
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background

@@ -10,10 +10,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import DomainError
 from core.forms import form_error_add
+from core.middleware import request_size_allowed
 
 from . import selectors, services
 from .forms import CaptionForm, DatasetForm, LoraModelForm, TrainingForm
 from .models import DatasetImage, TrainingRun
+from .services.datasets import dataset_uploads_add
 
 
 @login_required
@@ -83,23 +85,19 @@ def dataset_images_partial(request, dataset_id):
 
 @login_required
 @require_POST
+@request_size_allowed("DATASET_UPLOAD_MAX_REQUEST_BYTES")
 def dataset_upload(request, dataset_id):
     dataset = selectors.dataset_get(user=request.user, dataset_id=dataset_id)
-    files = [(upload.name, upload.read()) for upload in request.FILES.getlist("files")]
+    # Passed as they are (a large upload is a temporary file): not read here.
+    files = [(upload.name, upload) for upload in request.FILES.getlist("files")]
     archive = request.FILES.get("archive")
     if not files and not archive:
         messages.error(request, "Choose photos or a zip to upload.")
         return _back_to_dataset(request, dataset)
     added, refused = 0, []
     try:
-        if files:
-            result = services.dataset_images_add(dataset=dataset, files=files)
-            added += len(result.added)
-            refused += result.refused
-        if archive:
-            result = services.dataset_zip_add(dataset=dataset, stream=archive)
-            added += len(result.added)
-            refused += result.refused
+        result = dataset_uploads_add(dataset=dataset, files=files, archive=archive)
+        added, refused = len(result.added), result.refused
     except DomainError as error:
         messages.error(request, error.message)
     if added:

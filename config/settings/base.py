@@ -7,8 +7,10 @@ Production secrets have no default (see production.py).
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -51,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
+    "core.middleware.RequestSizeMiddleware",  # 413 before anything reads a body too large
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -154,17 +157,55 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# --- Memory bounds (core.middleware.RequestSizeMiddleware, core.limits) ----------------------
+# Files of a request over 5 MB go to temporary files; other fields (JSON, a webhook) are capped
+# at 30 MB; a body over REQUEST_MAX_BYTES (DATASET_UPLOAD_MAX_REQUEST_BYTES for a dataset upload:
+# 30 photos of 25 MB, plus framing) is answered 413 from its Content-Length, unread.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=64 * 1024 * 1024)
+DATASET_UPLOAD_MAX_REQUEST_BYTES = env.int("DATASET_UPLOAD_MAX_REQUEST_BYTES", default=766 << 20)
+# A decode takes memory by pixels, not file size: 10 bytes a pixel at worst (measured, counted as
+# 12). A process decodes one at a time; each worker process gets its share of WORKER_IMAGE_MEMORY_MB
+# (1024 MB / 2 / 12 = 44 MP; a phone writes 12). IMAGE_MAX_PIXELS replaces the derivation.
+WORKER_CONCURRENCY = env.int("WORKER_CONCURRENCY", default=2)  # the Procfile passes it to Celery
+WORKER_IMAGE_MEMORY_MB = env.int("WORKER_IMAGE_MEMORY_MB", default=1024)
+IMAGE_DECODE_BYTES_PER_PIXEL = 12
+_DECODE_SHARE = (WORKER_IMAGE_MEMORY_MB << 20) // WORKER_CONCURRENCY // IMAGE_DECODE_BYTES_PER_PIXEL
+IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=_DECODE_SHARE // 10**6 * 10**6)
+if IMAGE_MAX_PIXELS < 12_000_000:  # phone photos would be refused
+    raise ImproperlyConfigured("IMAGE_MAX_PIXELS < 12 MP: raise WORKER_IMAGE_MEMORY_MB")
+IMAGE_DECODES_AT_ONCE = env.int("IMAGE_DECODES_AT_ONCE", default=1)  # per process, any threads
+IMAGE_DECODE_WAIT_SECONDS = env.float("IMAGE_DECODE_WAIT_SECONDS", default=30.0)  # then a 503
 
 # --- Cache, broker, Celery ------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 
-if REDIS_URL:
+
+def _redis_next_database(url: str) -> str:
+    """The same Redis server, the database after the URL's (redis://host:6379/0 → …/1)."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":  # unix:///run/redis.sock?db=0: the database is in the query
+        query = dict(parse_qsl(parts.query))
+        query["db"] = str(int(query.get("db") or 0) + 1)
+        return f"{url.split('?', 1)[0]}?{urlencode(query)}"
+    database = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{database + 1}"))
+
+
+# The cache has a Redis database of its own, apart from the broker's (REDIS_URL): flushing
+# the cache, or Redis evicting cache keys, must never drop queued tasks.
+REDIS_CACHE_URL = env(
+    "REDIS_CACHE_URL", default=_redis_next_database(REDIS_URL) if REDIS_URL else ""
+)
+
+if REDIS_CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            # Django's Redis cache, served from each process's memory while Redis does not
+            # answer, so that throttles and lockouts never turn an outage into 500s.
+            "BACKEND": "core.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_CACHE_URL,
         }
     }
 else:
@@ -233,6 +274,8 @@ REPLICATE_TRAINER_VERSION = env(
 )
 REPLICATE_HARDWARE = env("REPLICATE_HARDWARE", default="gpu-h100")
 REPLICATE_TIMEOUT_SECONDS = env.float("REPLICATE_TIMEOUT_SECONDS", default=30.0)
+# File uploads (a training's zip) may need longer than the other calls.
+REPLICATE_UPLOAD_TIMEOUT_SECONDS = env.float("REPLICATE_UPLOAD_TIMEOUT_SECONDS", default=120.0)
 # First wait before retrying a failed call; it doubles each attempt, with jitter.
 REPLICATE_RETRY_BASE_SECONDS = env.float("REPLICATE_RETRY_BASE_SECONDS", default=0.5)
 # Tasks that find Replicate busy or down try again after 2, 4, 8… seconds (at most 120, with
@@ -245,6 +288,11 @@ REPLICATE_TASK_RETRY_BACKOFF_MAX_SECONDS = env.int(
 REPLICATE_TASK_MAX_RETRIES = env.int("REPLICATE_TASK_MAX_RETRIES", default=8)
 # How a job on Replicate (core.remote_jobs) captures or refunds its credits when it ends.
 REMOTE_JOB_CREDITS_SETTLE = "accounts.services.credits_settle"
+# For fault tests only: a worker sleeps this long between a create on Replicate and recording
+# its id, so that a test can kill it there. Always 0 in production.
+REMOTE_JOBS_TEST_PAUSE_AFTER_CREATE_SECONDS = env.float(
+    "REMOTE_JOBS_TEST_PAUSE_AFTER_CREATE_SECONDS", default=0.0
+)
 REPLICATE_WEBHOOK_SECRET = env("REPLICATE_WEBHOOK_SECRET", default="")
 # Accepted webhook ids are kept this long beyond the signature's 5-minute window: a retry
 # carries the same id with a fresh timestamp, and Replicate retries for hours.

@@ -3,8 +3,13 @@
 `DJANGO_SETTINGS_MODULE=config.settings.production manage.py check --deploy` is clean.
 """
 
+import base64
+import binascii
+
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
-from .base import env
+from .base import REPLICATE_API_TOKEN, REPLICATE_WEBHOOK_SECRET, env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 DEBUG = False
@@ -19,3 +24,22 @@ CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+
+# With a real Replicate token, webhooks are verified with a secret given here, never one fetched
+# on the first webhook: a fetch needs Replicate to answer at that moment, and a secret nobody
+# configured is one nobody checked. (Without a token the bundled simulator is used, and `make
+# lint` runs `check --deploy` that way.)
+if REPLICATE_API_TOKEN:
+    if not REPLICATE_WEBHOOK_SECRET:
+        raise ImproperlyConfigured(
+            "REPLICATE_WEBHOOK_SECRET must be set when REPLICATE_API_TOKEN is: copy it from "
+            "https://replicate.com/account/webhook (or GET /v1/webhooks/default/secret)."
+        )
+    _prefix, _, _key = REPLICATE_WEBHOOK_SECRET.partition("_")
+    try:
+        if _prefix != "whsec" or not base64.b64decode(_key):  # as the verifier decodes it
+            raise ValueError
+    except (ValueError, binascii.Error):
+        raise ImproperlyConfigured(
+            "REPLICATE_WEBHOOK_SECRET is not a signing secret: it starts with whsec_."
+        ) from None

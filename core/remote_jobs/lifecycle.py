@@ -7,6 +7,9 @@ it with only what is its own: how the remote job is created, read and canceled, 
 state adds to the row (logs, progress, a seed), what a success produces (a model version,
 stored pictures), and what happens around an ending.
 
+A job is created on Replicate at most once although the create is not idempotent: see
+`submission.SubmitOnce`, which `submit` and the handling of remote jobs no row claims come from.
+
 A status only moves forward, through one conditional UPDATE (`status_advance`), so duplicated,
 late or out-of-order events (a `processing` webhook after `succeeded`) change nothing, whatever
 the order in which workers apply them. Credits are settled in the same transaction as the
@@ -15,6 +18,7 @@ status change that ends the job, so they are captured or refunded exactly once.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import Callable
@@ -23,30 +27,21 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
 
 from core import replicate_gateway
-from core.exceptions import Conflict, DomainError
+from core.exceptions import Conflict
 from core.models import JobStatus, ReplicateJob
-from core.replicate_gateway import RemoteJob, ReplicateUnavailable
+from core.replicate_gateway import RemoteJob, ReplicateServiceError
 from core.webhooks import register_webhook_handler
 
 from .registry import lifecycle_add
+from .status import STATUS_RANK, remote_time, status_advance
+from .submission import SubmitOnce
 from .tasks import remote_job_refresh_task, remote_job_submit_task
 
 logger = logging.getLogger(__name__)
-
-STATUS_RANK = {
-    JobStatus.QUEUED: 0,
-    JobStatus.STARTING: 1,
-    JobStatus.PROCESSING: 2,
-    JobStatus.SUCCEEDED: 3,
-    JobStatus.FAILED: 3,
-    JobStatus.CANCELED: 3,
-}
 
 
 @functools.cache
@@ -57,18 +52,7 @@ def _credits_settle() -> Callable[..., object]:
     return import_string(settings.REMOTE_JOB_CREDITS_SETTLE)
 
 
-def remote_time(value: str | None) -> datetime | None:
-    """A timestamp as Replicate writes it (RFC 3339), or None."""
-    return parse_datetime(value) if value else None
-
-
-def status_advance(queryset: QuerySet, *, pk, target: str, **fields) -> bool:
-    """Set `target` (and `fields`) on row `pk` only if that moves it forward; True if it did."""
-    allowed_from = [status for status, rank in STATUS_RANK.items() if rank < STATUS_RANK[target]]
-    return bool(queryset.filter(pk=pk, status__in=allowed_from).update(status=target, **fields))
-
-
-class RemoteJobLifecycle:
+class RemoteJobLifecycle(SubmitOnce):
     """Submit, follow, cancel and reconcile one kind of job; subclasses fill in the hooks."""
 
     # What Replicate calls the job ("training" or "prediction"); also the webhook kind (`?kind=`
@@ -80,10 +64,22 @@ class RemoteJobLifecycle:
     # The setting that says after how many quiet seconds reconciliation polls a job.
     reconcile_after_setting: ClassVar[str]
 
+    # Inputs that are files, uploaded again by each attempt: left out when matching.
+    file_inputs: ClassVar[frozenset[str]] = frozenset()
+
     # --- What each kind of job provides -----------------------------------------------------
 
-    def remote_start(self, job: ReplicateJob) -> RemoteJob:
-        """Create the job on Replicate (with our webhook). A DomainError fails the job."""
+    def remote_input(self, job: ReplicateJob) -> dict[str, Any]:
+        """The input the remote job is created with, its files already uploaded. Called before
+        the intent is recorded; a DomainError fails the job."""
+        raise NotImplementedError
+
+    def remote_create(self, job: ReplicateJob, remote_input: dict[str, Any]) -> RemoteJob:
+        """Create the job on Replicate with `remote_input` (and our webhook)."""
+        raise NotImplementedError
+
+    def remote_target_matches(self, job: ReplicateJob, remote: RemoteJob) -> bool:
+        """Whether `remote` runs what `job` asks for (the version, model or destination)."""
         raise NotImplementedError
 
     def remote_get(self, replicate_id: str) -> RemoteJob:
@@ -91,6 +87,9 @@ class RemoteJobLifecycle:
 
     def remote_cancel(self, replicate_id: str) -> RemoteJob:
         return replicate_gateway.job_cancel(kind=self.kind, job_id=replicate_id)
+
+    def remote_created_between(self, since: datetime, until: datetime) -> list[RemoteJob]:
+        return replicate_gateway.jobs_created_between(kind=self.kind, since=since, until=until)
 
     @staticmethod
     def plain_error_message(raw: str | None) -> str:
@@ -114,30 +113,7 @@ class RemoteJobLifecycle:
     def on_ended_without_output(self, job: ReplicateJob) -> None:
         """In the transaction that marks the job failed or canceled (its credits refunded)."""
 
-    # --- The kernel -------------------------------------------------------------------------
-
-    def submit(self, *, job_id) -> ReplicateJob | None:
-        """Create the remote job. Safe to run twice: only a queued job without a Replicate id
-        is sent. ReplicateUnavailable propagates, for the task to try again later."""
-        job = self.model.objects.filter(pk=job_id).first()
-        if job is None or job.status != JobStatus.QUEUED or job.replicate_id:
-            return job
-        try:
-            remote = self.remote_start(job)
-        except ReplicateUnavailable:
-            raise
-        except DomainError as error:
-            return self.fail(job=job, message=error.message)
-        now = timezone.now()
-        updated = self.model.objects.filter(
-            pk=job.pk, status=JobStatus.QUEUED, replicate_id__isnull=True
-        ).update(replicate_id=remote.id, submitted_at=now, last_event_at=now)
-        if not updated:
-            # Canceled while we were sending it: stop the remote job too.
-            self.remote_cancel(remote.id)
-            job.refresh_from_db()
-            return job
-        return self.apply_remote(remote=remote) or job
+    # --- The kernel (submission: see SubmitOnce) ---------------------------------------------
 
     def fail(self, *, job: ReplicateJob, message: str) -> ReplicateJob:
         """The job could not be carried out: it fails with `message`, its credits come back."""
@@ -151,7 +127,7 @@ class RemoteJobLifecycle:
         """Apply what Replicate says of a job (a webhook's task or a poll) to our row."""
         job = self.model.objects.filter(replicate_id=remote.id).first()
         if job is None:
-            logger.warning("no %s for replicate job %s", self.noun, remote.id)
+            self.orphan_settle(remote)
             return None
         target = remote.status if remote.status in STATUS_RANK else None
         if target is None or target == JobStatus.QUEUED:
@@ -194,6 +170,12 @@ class RemoteJobLifecycle:
         now = timezone.now()
         self._transition(job, JobStatus.CANCELED, completed_at=now, last_event_at=now)
         job.refresh_from_db()
+        if job.status == JobStatus.CANCELED and not job.replicate_id and job.submit_fingerprint:
+            # Its create may have reached Replicate: stop what it made (best effort; what
+            # appears later reports to the webhook as an orphan and is canceled then).
+            with contextlib.suppress(ReplicateServiceError):
+                for remote in self._candidates(job):
+                    self.orphan_settle(remote)
         return job
 
     def refresh(self, *, replicate_id: str) -> ReplicateJob | None:
@@ -202,19 +184,29 @@ class RemoteJobLifecycle:
 
     def reconcile(self, *, quiet_for: timedelta | None = None) -> int:
         """Poll running jobs that have had no news for a while (a webhook may have been lost),
-        and submit again queued ones whose submission task was lost. Returns how many."""
+        and submit again queued ones whose submission task was lost and ones stuck in
+        `submitting` (which are looked up before anything is created). Returns how many."""
         if quiet_for is None:
             quiet_for = timedelta(seconds=getattr(settings, self.reconcile_after_setting))
-        stale = self.model.objects.filter(last_event_at__lt=timezone.now() - quiet_for)
+        now = timezone.now()
+        stale = self.model.objects.filter(last_event_at__lt=now - quiet_for)
         count = 0
         running = stale.filter(
-            status__in=[JobStatus.STARTING, JobStatus.PROCESSING], replicate_id__isnull=False
+            status__in=[JobStatus.SUBMITTING, JobStatus.STARTING, JobStatus.PROCESSING],
+            replicate_id__isnull=False,
         )
         for replicate_id in running.values_list("replicate_id", flat=True):
             remote_job_refresh_task.delay(self.kind, replicate_id)
             count += 1
+        # A submission stuck half-way (its worker died, its task was lost) is sent again: the
+        # task looks its remote job up before it creates anything.
+        stuck = self.model.objects.filter(
+            status=JobStatus.SUBMITTING,
+            replicate_id__isnull=True,
+            last_event_at__lt=now - min(quiet_for, self.create_window()),
+        )
         unsent = stale.filter(status=JobStatus.QUEUED, replicate_id__isnull=True)
-        for pk in unsent.values_list("pk", flat=True):
+        for pk in [*stuck.values_list("pk", flat=True), *unsent.values_list("pk", flat=True)]:
             # Touched first, so the next round does not submit it again while this one runs.
             self.model.objects.filter(pk=pk).update(last_event_at=timezone.now())
             remote_job_submit_task.delay(self.kind, str(pk))
@@ -243,5 +235,6 @@ def lifecycle_register(lifecycle: RemoteJobLifecycle) -> None:
     lifecycle_add(lifecycle)
     register_webhook_handler(
         lifecycle.kind,
-        lambda replicate_id: remote_job_refresh_task.delay_on_commit(lifecycle.kind, replicate_id),
+        # Sent at once: the receiver records the delivery only once its task is in the broker.
+        lambda replicate_id: remote_job_refresh_task.delay(lifecycle.kind, replicate_id),
     )

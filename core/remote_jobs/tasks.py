@@ -3,7 +3,8 @@
 A call that finds Replicate busy or down (ReplicateUnavailable) is retried by Celery with
 exponential back-off and full jitter, up to REPLICATE_TASK_MAX_RETRIES times; the gateway's own
 short retries happen inside each attempt. When a submission gives up, the job is failed with a
-reason a person can read and its credits are refunded. A refresh that gives up only logs:
+reason a person can read and its credits are refunded, unless the look-up that comes first finds
+that its create went through after all. A refresh that gives up only logs:
 reconciliation polls the job again later.
 """
 
@@ -48,11 +49,6 @@ class _SubmitTask(ReplicateCallTask):
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         kind, job_id = args
         lifecycle = lifecycle_get(kind)
-        job = lifecycle.model.objects.filter(
-            pk=job_id, status="queued", replicate_id__isnull=True
-        ).first()
-        if job is None:
-            return
         if isinstance(exc, ReplicateUnavailable):
             message = SUBMIT_GAVE_UP.format(noun=lifecycle.noun)
         elif isinstance(exc, DomainError):
@@ -60,7 +56,8 @@ class _SubmitTask(ReplicateCallTask):
         else:
             logger.error("submission of %s %s failed: %r", kind, job_id, exc)
             message = SUBMIT_BROKE.format(noun=lifecycle.noun)
-        lifecycle.fail(job=job, message=message)
+        # A job in `submitting` may have been created after all: it is looked up first.
+        lifecycle.submit_give_up(job_id=job_id, message=message)
 
 
 class _RefreshTask(ReplicateCallTask):

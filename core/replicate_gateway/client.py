@@ -13,7 +13,7 @@ import replicate
 from django.conf import settings
 from replicate.exceptions import ReplicateError
 
-from .errors import translate
+from .errors import ReplicateUnconfirmed, translate
 
 logger = logging.getLogger(__name__)
 
@@ -22,26 +22,33 @@ _MAX_ATTEMPTS = 4
 _MAX_RETRY_WAIT_SECONDS = 30.0
 
 
-class _DefaultTimeoutTransport(httpx.HTTPTransport):
-    """Gives a timeout to the requests the client sends with none (file uploads)."""
+# Statuses the `replicate` client retries by itself on GETs (up to ten times, Retry-After
+# unbounded): they are raised at once instead, for the gateway's one retry loop (`call`).
+_RETRIED_BY_THE_CLIENT = frozenset({429, 503, 504})
 
-    def __init__(self, *, timeout: float, **kwargs):
+
+class _GatewayTransport(httpx.HTTPTransport):
+    """Bounds every request by the client's own timeout, also those the `replicate` client
+    sends with none (prediction creates and file uploads pass `timeout=None`, which httpx reads
+    as "wait forever") or with a longer one; and leaves retrying to `call`."""
+
+    def __init__(self, *, timeout: httpx.Timeout, **kwargs):
         super().__init__(**kwargs)
-        self._timeout = timeout
+        self._timeout = timeout.as_dict()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        timeouts = request.extensions.get("timeout") or {}
-        if not timeouts or any(value is None for value in timeouts.values()):
-            request.extensions["timeout"] = {
-                phase: (value if value is not None else self._timeout)
-                for phase, value in {
-                    "connect": timeouts.get("connect"),
-                    "read": timeouts.get("read"),
-                    "write": timeouts.get("write"),
-                    "pool": timeouts.get("pool"),
-                }.items()
-            }
-        return super().handle_request(request)
+        asked = request.extensions.get("timeout") or {}
+        request.extensions["timeout"] = {
+            phase: bound if asked.get(phase) is None else min(asked[phase], bound)
+            for phase, bound in self._timeout.items()
+        }
+        response = super().handle_request(request)
+        if response.status_code in _RETRIED_BY_THE_CLIENT:
+            response.read()
+            error = ReplicateError.from_response(response)
+            error.response = response  # for its Retry-After
+            raise error
+        return response
 
 
 def api_token() -> str:
@@ -51,12 +58,16 @@ def api_token() -> str:
 
 
 def get_client(*, timeout: float | None = None) -> replicate.Client:
+    """A client whose every request, creates included, waits at most `timeout` seconds for each
+    step (connect, send, answer); REPLICATE_TIMEOUT_SECONDS unless told otherwise (uploads
+    use REPLICATE_UPLOAD_TIMEOUT_SECONDS)."""
     seconds = timeout or settings.REPLICATE_TIMEOUT_SECONDS
+    bound = httpx.Timeout(seconds, connect=min(seconds, 5.0))
     return replicate.Client(
         api_token=api_token(),
         base_url=settings.REPLICATE_BASE_URL,
-        timeout=httpx.Timeout(seconds, connect=min(seconds, 5.0)),
-        transport=_DefaultTimeoutTransport(timeout=max(seconds, 120.0)),
+        timeout=bound,
+        transport=_GatewayTransport(timeout=bound),
     )
 
 
@@ -68,24 +79,45 @@ def _retry_after_seconds(error: Exception) -> float | None:
     return None
 
 
-def _is_retryable(error: Exception, *, idempotent: bool) -> bool:
+def _did_nothing(error: Exception) -> bool:
+    """The request certainly had no effect: refused before it was read, or never sent."""
     if isinstance(error, ReplicateError):
-        if error.status == 429:
-            return True  # the request was refused before it did anything
+        return error.status == 429
+    return isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+
+
+def _may_have_taken_effect(error: Exception) -> bool:
+    """No answer, or a server error: a create may have been carried out all the same."""
+    if isinstance(error, ReplicateError):
+        return error.status is not None and error.status >= 500
+    return isinstance(error, httpx.TransportError) and not _did_nothing(error)
+
+
+def _is_retryable(error: Exception, *, idempotent: bool) -> bool:
+    if _did_nothing(error):
+        return True
+    if isinstance(error, ReplicateError):
         return idempotent and error.status is not None and error.status >= 500
-    if isinstance(error, httpx.ConnectError):
-        return True  # nothing reached the server
     return idempotent and isinstance(error, httpx.TransportError)
 
 
 def call(operation: str, func: Callable[[], T], *, idempotent: bool) -> T:
-    """Run one API call with our retry policy; raise the project's own error at the end."""
+    """Run one API call with our retry policy; raise the project's own error at the end.
+
+    A call that is not idempotent and may have taken effect although it failed (no answer in
+    time, a broken connection, a 5xx) raises ReplicateUnconfirmed, so that its caller looks
+    for what it created before trying again.
+    """
     for attempt in range(1, _MAX_ATTEMPTS + 1):
         try:
             return func()
         except (ReplicateError, httpx.HTTPError) as error:
             if attempt == _MAX_ATTEMPTS or not _is_retryable(error, idempotent=idempotent):
                 translated = translate(error)
+                if not idempotent and _may_have_taken_effect(error):
+                    translated = ReplicateUnconfirmed(
+                        translated.message, status=translated.status, detail=translated.detail
+                    )
                 logger.warning(
                     "replicate %s failed after %d attempt(s): %s", operation, attempt, error
                 )

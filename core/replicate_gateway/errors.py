@@ -34,6 +34,13 @@ class ReplicateUnavailable(ReplicateServiceError):
     code = "replicate_unavailable"
 
 
+class ReplicateUnconfirmed(ReplicateUnavailable):
+    """A create whose answer never came (a timeout, a broken connection, a 5xx): it may have
+    taken effect on Replicate. Look the job up before creating it again."""
+
+    code = "replicate_unconfirmed"
+
+
 class ReplicateConfigurationError(ReplicateServiceError):
     """Our token or account is wrong: an operator must act, the user cannot."""
 

@@ -6,18 +6,27 @@ import base64
 import binascii
 import contextlib
 import io
+import logging
+import mimetypes
+import re
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 from django.conf import settings
+from django.utils.dateparse import parse_datetime
 from replicate.exceptions import ReplicateError
 
 from .client import api_token, call, get_client
 from .errors import ReplicateNotFound, ReplicateServiceError
 from .values import RemoteJob, RemoteModel, remote_model, split_model_name
 
+logger = logging.getLogger(__name__)
+
 _MAX_DOWNLOAD_BYTES = 60 * 1024 * 1024
+# Lists are read newest first, 100 to a page; a look-up reads at most this many pages.
+_LIST_MAX_PAGES = 10
 
 
 def backend_check(*, timeout: float = 3.0) -> None:
@@ -114,9 +123,10 @@ class _NamedStream(io.RawIOBase):
 def file_upload(*, data: bytes | io.IOBase, filename: str, content_type: str) -> str:
     """Upload a file (e.g. a training zip) to the Files API; return the URL to pass as input.
 
-    A stream is sent as it is read, not loaded into memory first.
+    A stream is sent as it is read, not loaded into memory first. Bounded by
+    REPLICATE_UPLOAD_TIMEOUT_SECONDS (a training's zip can be large), not the API timeout.
     """
-    client = get_client()
+    client = get_client(timeout=settings.REPLICATE_UPLOAD_TIMEOUT_SECONDS)
 
     def upload():
         stream = io.BytesIO(data) if isinstance(data, bytes) else data
@@ -173,12 +183,21 @@ def prediction_start(
 ) -> RemoteJob:
     """Start a prediction on a version id (a user's LoRA) or a model name (official models).
 
-    Inputs left as None are not sent, so Replicate applies its own defaults.
+    Inputs left as None are not sent, so Replicate applies its own defaults. File inputs
+    (streams) are uploaded first, so that the create itself sends only the input's values.
     """
     if (version_id is None) == (model_name is None):
         raise ValueError("give exactly one of version_id and model_name")
-    client = get_client()
     clean_input = {key: value for key, value in prediction_input.items() if value is not None}
+    for key, value in clean_input.items():
+        if isinstance(value, io.IOBase):
+            filename = str(getattr(value, "name", "") or key)
+            clean_input[key] = file_upload(
+                data=value,
+                filename=filename,
+                content_type=mimetypes.guess_type(filename)[0] or "application/octet-stream",
+            )
+    client = get_client()
     params: dict[str, Any] = {}
     if webhook_url:
         params["webhook"] = webhook_url
@@ -209,6 +228,81 @@ def prediction_cancel(*, prediction_id: str) -> RemoteJob:
         "predictions.cancel", lambda: client.predictions.cancel(prediction_id), idempotent=True
     )
     return RemoteJob._from_resource(prediction)
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _created_at(job: RemoteJob) -> datetime | None:
+    return parse_datetime(job.created_at) if job.created_at else None
+
+
+def predictions_created_between(
+    *, since: datetime, until: datetime | None = None, max_pages: int = _LIST_MAX_PAGES
+) -> list[RemoteJob]:
+    """Our predictions created after `since` (and before `until`), newest first.
+
+    Replicate filters the list itself (`created_after`, `created_before`); pages are followed
+    up to `max_pages` (100 predictions each), then the rest is left unread and logged.
+    """
+    client = get_client()
+    query = {"created_after": _rfc3339(since)}
+    if until is not None:
+        query["created_before"] = _rfc3339(until)
+    cursor = f"/v1/predictions?{urlencode(query)}"
+    found: list[RemoteJob] = []
+    for _ in range(max_pages):
+        page = call(
+            "predictions.list",
+            lambda cursor=cursor: client.predictions.list(cursor=cursor),
+            idempotent=True,
+        )
+        found.extend(RemoteJob._from_resource(prediction) for prediction in page.results)
+        if not page.next:
+            return found
+        cursor = page.next
+    logger.warning("predictions since %s: more than %d pages, the rest unread", since, max_pages)
+    return found
+
+
+def trainings_created_since(
+    *, since: datetime, max_pages: int = _LIST_MAX_PAGES
+) -> list[RemoteJob]:
+    """Our trainings created after `since`, newest first.
+
+    The trainings list takes no filter: pages are read newest first until one reaches back
+    before `since`, at most `max_pages` of them.
+    """
+    client = get_client()
+    cursor: Any = ...
+    found: list[RemoteJob] = []
+    for _ in range(max_pages):
+        page = call(
+            "trainings.list",
+            lambda cursor=cursor: client.trainings.list(cursor=cursor),
+            idempotent=True,
+        )
+        jobs = [RemoteJob._from_resource(training) for training in page.results]
+        recent = [job for job in jobs if (_created_at(job) or since) >= since]
+        found.extend(recent)
+        if not page.next or len(recent) < len(jobs):
+            return found
+        cursor = page.next
+    logger.warning("trainings since %s: more than %d pages, the rest unread", since, max_pages)
+    return found
+
+
+def jobs_created_between(
+    *, kind: str, since: datetime, until: datetime | None = None
+) -> list[RemoteJob]:
+    """Trainings (`kind="training"`) or predictions created after `since` (before `until`)."""
+    if kind == "training":
+        jobs = trainings_created_since(since=since)
+        if until is None:
+            return jobs
+        return [job for job in jobs if (_created_at(job) or until) <= until]
+    return predictions_created_between(since=since, until=until)
 
 
 def output_download(*, url: str, max_bytes: int = _MAX_DOWNLOAD_BYTES) -> tuple[bytes, str]:
@@ -266,3 +360,28 @@ def job_cancel(*, kind: str, job_id: str) -> RemoteJob:
     if kind == "training":
         return training_cancel(training_id=job_id)
     return prediction_cancel(prediction_id=job_id)
+
+
+_FILE_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
+
+
+def file_id_from_url(url: str) -> str:
+    """The id of a Files API file from its `urls.get` (`…/v1/files/<id>`), as `file_upload`
+    returns it; ValueError for any other URL."""
+    path = urlsplit(url).path.rstrip("/")
+    prefix, _, file_id = path.rpartition("/")
+    if not prefix.endswith("/v1/files") or not _FILE_ID.fullmatch(file_id):
+        raise ValueError(f"not a Files API URL: {url!r}")
+    return file_id
+
+
+def file_delete(*, file_id: str) -> bool:
+    """Delete a file of the Files API (`DELETE /v1/files/{id}`): True if it was deleted now,
+    False if it was already gone (a 404, e.g. deleted before or expired). Safe to repeat."""
+    if not _FILE_ID.fullmatch(file_id):
+        raise ValueError(f"not a file id: {file_id!r}")
+    client = get_client()
+    try:
+        return call("files.delete", lambda: client.files.delete(file_id), idempotent=True)
+    except ReplicateNotFound:
+        return False

@@ -26,6 +26,9 @@ class RemoteJob:
     created_at: str | None = None
     started_at: str | None = None
     completed_at: str | None = None
+    # A training's destination model ("owner/name") when Replicate says it: the API's objects
+    # may leave it out, and the client derives it from a finished training's output.
+    destination: str = ""
 
     @property
     def is_terminal(self) -> bool:
@@ -66,6 +69,7 @@ class RemoteJob:
             created_at=payload.get("created_at"),
             started_at=payload.get("started_at"),
             completed_at=payload.get("completed_at"),
+            destination=_destination(payload.get("destination"), payload.get("output")),
         )
 
     @classmethod
@@ -84,7 +88,16 @@ class RemoteJob:
             created_at=resource.created_at,
             started_at=resource.started_at,
             completed_at=resource.completed_at,
+            destination=_destination(getattr(resource, "destination", None), resource.output),
         )
+
+
+def _destination(named: Any, output: Any) -> str:
+    if isinstance(named, str) and named:
+        return named
+    if isinstance(output, dict) and isinstance(output.get("version"), str):
+        return output["version"].partition(":")[0]
+    return ""
 
 
 @dataclass(frozen=True)

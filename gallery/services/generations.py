@@ -24,6 +24,7 @@ from django.db import transaction
 from accounts.quotas import quota_check
 from accounts.services import credits_reserve
 from core import replicate_gateway
+from core.broker import broker_ready_check
 from core.exceptions import DomainError, InvalidInput
 from core.remote_jobs import RemoteJobLifecycle, lifecycle_register
 from core.remote_jobs.tasks import remote_job_submit_task
@@ -219,6 +220,7 @@ def generation_create(*, user, lora_model, asked: GenerationRequest) -> list[Gen
     """
     suspension_check(user=user)
     plan = _check_request(user=user, lora_model=lora_model, asked=asked)
+    broker_ready_check()  # nothing is written when its task could not be sent
     target, label = _target_of(lora_model)
     batch_id = uuid.uuid4() if asked.batch > 1 else None
     seed = plan["sent"].get("seed")
@@ -316,14 +318,38 @@ class GenerationLifecycle(RemoteJobLifecycle):
     reconcile_after_setting = "GENERATION_RECONCILE_AFTER_SECONDS"
     plain_error_message = staticmethod(plain_error_message)
 
-    def remote_start(self, job: Generation) -> replicate_gateway.RemoteJob:
+    # Uploaded again by each attempt, under a new URL (or a URL the person gave).
+    file_inputs = frozenset({"image", "mask"})
+
+    def remote_input(self, job: Generation) -> dict[str, Any]:
+        """The prediction's input, the init image and mask uploaded through the Files API."""
+        values = _prediction_input(job)
+        for key in self.file_inputs:
+            stream = values.get(key)
+            if isinstance(stream, io.IOBase):
+                values[key] = replicate_gateway.file_upload(
+                    data=stream, filename=stream.name, content_type="image/png"
+                )
+        return values
+
+    def remote_create(
+        self, job: Generation, remote_input: dict[str, Any]
+    ) -> replicate_gateway.RemoteJob:
         model_name, _, version_id = job.target.partition(":")
         target = {"version_id": version_id} if version_id else {"model_name": model_name}
         return replicate_gateway.prediction_start(
-            prediction_input=_prediction_input(job),
+            prediction_input=remote_input,
             webhook_url=webhook_url(kind=self.kind),
             **target,
         )
+
+    def remote_target_matches(self, job: Generation, remote: replicate_gateway.RemoteJob) -> bool:
+        """The version of a person's model, or the official model (whose predictions carry a
+        placeholder for a version)."""
+        model_name, _, version_id = job.target.partition(":")
+        if version_id:
+            return remote.version == version_id
+        return remote.model == model_name
 
     def remote_details(self, job: Generation, remote: replicate_gateway.RemoteJob) -> dict:
         if match := _SEED_LINE.search(remote.logs or ""):

@@ -7,6 +7,7 @@ submitting a new job, and reading, canceling and listing them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -74,6 +75,12 @@ class JobEndpoints(Endpoints):
             self.store.touch()
         self.sim.engine.submit(job)
 
+    def _answer_late(self) -> None:
+        """The `slow_create_seconds` fault: the job exists and runs, its answer comes late."""
+        delay = self.sim.config.slow_create_seconds
+        if delay > 0:
+            time.sleep(delay)
+
     def _job(self, request: Request) -> JobRecord:
         with self.store.lock:
             job = self.store.jobs.get(request.params["job_id"])
@@ -97,14 +104,21 @@ class JobEndpoints(Endpoints):
         self.sim.engine.cancel(job)
         return self._job_response(job)
 
+    # Whether the list takes `created_after` / `created_before` (the predictions list does;
+    # the trainings list takes no filter and ignores them, like the real API).
+    time_filters = False
+
     def job_list(self, request: Request) -> Response:
-        after = _time_filter(request, "created_after")
-        before = _time_filter(request, "created_before")
+        """Newest first, 100 to a page with cursors; filtered by creation time if supported."""
+        after = before = None
+        if self.time_filters:
+            after = _time_filter(request, "created_after")
+            before = _time_filter(request, "created_before")
         with self.store.lock:
             jobs = [
                 job
                 for job in self.store.jobs_of_kind(self.kind)
-                if (after is None or job.created_at > after)
+                if (after is None or job.created_at >= after)
                 and (before is None or job.created_at < before)
             ]
         if request.query.get("source") == "web":

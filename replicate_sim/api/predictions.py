@@ -39,6 +39,7 @@ PREDICTION_KEYS = {
 
 class PredictionEndpoints(JobEndpoints):
     kind = "prediction"
+    time_filters = True
 
     def register(self, router: Router) -> None:
         router.add(
@@ -143,6 +144,7 @@ class PredictionEndpoints(JobEndpoints):
             plan=self.sim.engine.plan("prediction", overrides),
         )
         self._submit(job, model)
+        self._answer_late()
         return self._created(job, prefer)
 
     def _created(self, job: JobRecord, prefer: tuple[int, str] | None) -> Response:

@@ -80,6 +80,7 @@ class TrainingEndpoints(JobEndpoints):
             plan=self.sim.engine.plan("training", sim_overrides(request)),
         )
         self._submit(job, model)
+        self._answer_late()
         with self.store.lock:
             data = self.sim.serializer.job(job)
         return Response.json(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -84,7 +85,14 @@ class Kind:
                 parameters={"steps": 1000},
             )
         else:
-            job = make_generation(user, status=status, replicate_id=replicate_id, cost=COST)
+            job = make_generation(
+                user,
+                status=status,
+                replicate_id=replicate_id,
+                cost=COST,
+                # Its own input: what earlier tests left on the simulator never matches it.
+                prompt_sent=f"ZORVEK {secrets.token_hex(4)} on a beach",
+            )
         if reserve:
             credits_reserve(user=user, amount=COST, reason="test", reference=job.credit_reference)
         return job
@@ -308,3 +316,213 @@ def test_submitting_twice_sends_once(kind, funded, replicate_backend):
     client = replicate_backend.client()
     listing = client.trainings.list() if kind.name == "training" else client.predictions.list()
     assert [remote.id for remote in listing.results].count(first.replicate_id) == 1
+
+
+# --- Submission that cannot duplicate -----------------------------------------------------------
+#
+# The intent (`submitting` and a digest of the input) is committed before the create call; a job
+# found in `submitting` is looked up on Replicate and adopted before anything is created again;
+# a remote job no row claims is canceled once.
+
+
+class Killed(BaseException):
+    """The worker dies: nothing after the create runs (not even except clauses for Exception)."""
+
+
+def _remote_jobs_since(kind: Kind, since) -> list[RemoteJob]:
+    return replicate_gateway.jobs_created_between(kind=kind.name, since=since)
+
+
+@pytest.fixture
+def since():
+    """A moment after every remote job of earlier tests (the simulator's times are in ms)."""
+    time.sleep(0.05)
+    return timezone.now() - timedelta(milliseconds=10)
+
+
+def _dies_after_the_create(kind: Kind, monkeypatch) -> list[RemoteJob]:
+    """Make the next create reach Replicate and then kill the submission before it is stored."""
+    created: list[RemoteJob] = []
+    original = type(kind.lifecycle).remote_create
+
+    def create_then_die(self, job, remote_input):
+        created.append(original(self, job, remote_input))
+        raise Killed
+
+    monkeypatch.setattr(type(kind.lifecycle), "remote_create", create_then_die)
+    return created
+
+
+def _stuck_after_the_create(kind: Kind, user, monkeypatch):
+    job = kind.make(user, status=JobStatus.QUEUED)
+    created = _dies_after_the_create(kind, monkeypatch)
+    with pytest.raises(Killed):
+        kind.lifecycle.submit(job_id=job.pk)
+    monkeypatch.undo()
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUBMITTING and job.replicate_id is None
+    return job, created[0]
+
+
+def test_the_intent_is_committed_before_the_create(kind, funded, replicate_backend, monkeypatch):
+    job = kind.make(funded, status=JobStatus.QUEUED)
+    seen = []
+    original = type(kind.lifecycle).remote_create
+
+    def create(self, job, remote_input):
+        seen.append(type(job).objects.get(pk=job.pk))
+        return original(self, job, remote_input)
+
+    monkeypatch.setattr(type(kind.lifecycle), "remote_create", create)
+    done = kind.lifecycle.submit(job_id=job.pk)
+    (at_create,) = seen
+    assert at_create.status == JobStatus.SUBMITTING
+    assert at_create.submit_fingerprint and at_create.submit_token and at_create.submitted_at
+    assert at_create.replicate_id is None
+    assert done.replicate_id and done.status in (JobStatus.STARTING, JobStatus.PROCESSING)
+
+
+def test_a_submission_run_again_after_its_worker_died_adopts_instead_of_creating(
+    kind, funded, replicate_backend, monkeypatch, since
+):
+    job, created = _stuck_after_the_create(kind, funded, monkeypatch)
+    again = kind.lifecycle.submit(job_id=job.pk)
+    assert again.replicate_id == created.id
+    assert again.status in (JobStatus.STARTING, JobStatus.PROCESSING, JobStatus.SUCCEEDED)
+    assert [remote.id for remote in _remote_jobs_since(kind, since)] == [created.id]
+    # And once more changes nothing.
+    assert kind.lifecycle.submit(job_id=job.pk).replicate_id == created.id
+    assert len(_remote_jobs_since(kind, since)) == 1
+
+
+def test_reconciliation_adopts_a_job_stuck_in_submitting(
+    kind, funded, replicate_backend, monkeypatch, since
+):
+    job, created = _stuck_after_the_create(kind, funded, monkeypatch)
+    # Past the create window (60 s): still adopted, because it is found.
+    type(job).objects.filter(pk=job.pk).update(
+        submitted_at=timezone.now() - timedelta(minutes=2),
+        last_event_at=timezone.now() - timedelta(minutes=2),
+    )
+    assert kind.lifecycle.reconcile(quiet_for=timedelta(seconds=30)) == 1  # the task runs inline
+    job.refresh_from_db()
+    assert job.replicate_id == created.id
+    assert [remote.id for remote in _remote_jobs_since(kind, since)] == [created.id]
+
+
+def test_a_create_whose_answer_is_lost_is_looked_up_not_repeated(
+    kind, funded, replicate_backend, settings, since
+):
+    settings.REPLICATE_TIMEOUT_SECONDS = 0.5
+    replicate_backend.configure(slow_create_seconds=1.5)  # created at once, answered too late
+    job = kind.make(funded, status=JobStatus.QUEUED)
+    done = kind.lifecycle.submit(job_id=job.pk)
+    remotes = _remote_jobs_since(kind, since)
+    assert [remote.id for remote in remotes] == [done.replicate_id]
+    assert done.status != JobStatus.FAILED
+
+
+def test_nothing_found_within_the_window_waits_and_after_it_creates_once(
+    kind, funded, replicate_backend, monkeypatch, since
+):
+    """The create was sent (the digest is recorded) but never reached Replicate."""
+    job = kind.make(funded, status=JobStatus.QUEUED)
+
+    def lost_on_the_way(self, job, remote_input):
+        raise Killed
+
+    monkeypatch.setattr(type(kind.lifecycle), "remote_create", lost_on_the_way)
+    with pytest.raises(Killed):
+        kind.lifecycle.submit(job_id=job.pk)
+    monkeypatch.undo()
+    with pytest.raises(replicate_gateway.ReplicateUnavailable):  # within the window: look later
+        kind.lifecycle.submit(job_id=job.pk)
+    assert _remote_jobs_since(kind, since) == []
+    type(job).objects.filter(pk=job.pk).update(submitted_at=timezone.now() - timedelta(hours=1))
+    done = kind.lifecycle.submit(job_id=job.pk)
+    assert done.replicate_id
+    assert [remote.id for remote in _remote_jobs_since(kind, since)] == [done.replicate_id]
+
+
+def test_a_create_refused_before_it_did_anything_is_sent_again_without_looking(
+    kind, funded, replicate_backend, monkeypatch
+):
+    job = kind.make(funded, status=JobStatus.QUEUED)
+    calls = {"create": 0}
+    original = type(kind.lifecycle).remote_create
+
+    def throttled_once(self, job, remote_input):
+        calls["create"] += 1
+        if calls["create"] == 1:
+            raise replicate_gateway.ReplicateUnavailable("busy", status=429)
+        return original(self, job, remote_input)
+
+    monkeypatch.setattr(type(kind.lifecycle), "remote_create", throttled_once)
+    with pytest.raises(replicate_gateway.ReplicateUnavailable):
+        kind.lifecycle.submit(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUBMITTING and not job.submit_fingerprint
+
+    def no_look_up(*args, **kwargs):
+        raise AssertionError("nothing was created: no look-up needed")
+
+    monkeypatch.setattr(type(kind.lifecycle), "remote_created_between", no_look_up)
+    assert kind.lifecycle.submit(job_id=job.pk).replicate_id
+    assert calls["create"] == 2
+
+
+def test_a_remote_job_no_row_claims_is_canceled_once(
+    kind, funded, replicate_backend, monkeypatch, caplog
+):
+    stray = kind.make(funded)
+    kind.start_on_simulator(stray)  # created on Replicate...
+    stray.refresh_from_db()
+    remote_id = stray.replicate_id
+    type(stray).objects.filter(pk=stray.pk).update(replicate_id=None)  # ...and claimed by no row
+    canceled = []
+    original = type(kind.lifecycle).remote_cancel
+
+    def cancel(self, replicate_id):
+        canceled.append(replicate_id)
+        return original(self, replicate_id)
+
+    monkeypatch.setattr(type(kind.lifecycle), "remote_cancel", cancel)
+    assert kind.lifecycle.refresh(replicate_id=remote_id) is None
+    assert canceled == [remote_id]
+    assert kind.remote_get(remote_id).status == "canceled"
+    assert kind.lifecycle.refresh(replicate_id=remote_id) is None  # its next webhook
+    assert canceled == [remote_id]
+    assert [r.message for r in caplog.records].count(
+        f"replicate {kind.name} {remote_id} is no {kind.lifecycle.noun} of ours "
+        "(a duplicate or a stray): canceled"
+    ) == 1
+
+
+def test_a_remote_job_whose_row_is_still_submitting_is_not_taken_for_an_orphan(
+    kind, funded, replicate_backend, monkeypatch
+):
+    job, created = _stuck_after_the_create(kind, funded, monkeypatch)
+    # Its `start` webhook arrives before the worker recorded the id.
+    assert kind.lifecycle.refresh(replicate_id=created.id) is None
+    assert kind.remote_get(created.id).status != "canceled"
+    assert kind.lifecycle.submit(job_id=job.pk).replicate_id == created.id
+
+
+def test_canceling_a_job_stuck_in_submitting_stops_what_its_create_made(
+    kind, funded, replicate_backend, monkeypatch
+):
+    job, created = _stuck_after_the_create(kind, funded, monkeypatch)
+    canceled = kind.lifecycle.cancel(job=job)
+    assert canceled.status == JobStatus.CANCELED
+    assert _settlements(job) == ["refund"]
+    assert kind.remote_get(created.id).status == "canceled"
+
+
+def test_a_submission_that_gives_up_adopts_what_it_created_after_all(
+    kind, funded, replicate_backend, monkeypatch
+):
+    job, created = _stuck_after_the_create(kind, funded, monkeypatch)
+    adopted = kind.lifecycle.submit_give_up(job_id=job.pk, message="gave up")
+    assert adopted.replicate_id == created.id
+    assert adopted.status != JobStatus.FAILED
+    assert _settlements(job) in ([], ["capture"])

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.models import CreditEntry
 from accounts.selectors import credit_balance
 from accounts.services import credits_grant
+from core import replicate_gateway
 from core.models import WebhookDelivery
 from core.remote_jobs.tasks import remote_jobs_reconcile_task
 from tests.trainings.portraits import portrait_jpegs
@@ -106,6 +107,19 @@ def test_photos_to_a_ready_model_through_webhooks(live_worker, owner, as_user, p
     )
     assert kinds == {CreditEntry.Kind.RESERVE, CreditEntry.Kind.CAPTURE}
     assert credit_balance(user=owner) == before - 100
+    # The trainer no longer needs the photos: their zip is gone from Replicate's Files API,
+    # and the run no longer names it.
+    remote_run = TrainingRun.objects.get(pk=run["id"])
+    uploaded = simulator.client().trainings.get(remote_run.replicate_id).input["input_images"]
+    file_id = replicate_gateway.file_id_from_url(uploaded)
+
+    def zips_gone():
+        with simulator.http() as http:
+            return http.get(f"/v1/files/{file_id}").status_code == 404
+
+    _wait_for(zips_gone, timeout=20, message="the training's photos are still on Replicate")
+    remote_run.refresh_from_db()
+    assert remote_run.replicate_file_ids == []
 
 
 def test_lost_webhooks_are_recovered_by_polling(live_worker, owner, as_user, photos, simulator):

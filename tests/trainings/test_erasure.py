@@ -1,18 +1,30 @@
-"""Deleting a model or an account deletes the Replicate model and its versions too."""
+"""Deleting a model or an account deletes what is kept on Replicate too: the model and its
+versions, and the training zips (the person's photos) on the Files API; and an account's
+webhook-delivery rows, which name its jobs."""
 
 import io
 import time
+import uuid
 import zipfile
 
 import pytest
+from django.db import transaction
+from django.test import TestCase
 from replicate.exceptions import ReplicateError
 
 from accounts.deletion import account_deletion_request, account_erase
 from core import replicate_gateway
+from core.models import WebhookDelivery
 from tests.factories import TEST_PASSWORD
+from tests.gallery.factories import make_generation
 from tests.trainings.portraits import portrait_jpegs
-from trainings.models import LoraModel
+from trainings.models import LoraModel, TrainingRun
 from trainings.services import lora_model_create, lora_model_delete, lora_model_remote_ensure
+from trainings.services.archives import (
+    training_archive_forget,
+    training_archive_forget_on_commit,
+    training_archive_remember,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +80,149 @@ def test_deleting_an_account_deletes_its_remote_models(owner, other_user, replic
     assert _remote_exists(replicate_backend, theirs.replicate_full_name)
     # Running the erasure again (a retried task) is harmless.
     account_erase(user_id=owner.pk)
+
+
+# --- The training zips on the Files API, and webhook deliveries --------------------------------
+
+
+def _zip_upload() -> str:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in portrait_jpegs(1):
+            archive.writestr(name, data)
+    return replicate_gateway.file_upload(
+        data=buffer.getvalue(), filename="dataset.zip", content_type="application/zip"
+    )
+
+
+def _simulator_file_ids(simulator) -> set[str]:
+    """Every file the simulator lists (`GET /v1/files`, all pages)."""
+    ids: set[str] = set()
+    url = "/v1/files"
+    with simulator.http() as http:
+        while url:
+            page = http.get(url).raise_for_status().json()
+            ids |= {item["id"] for item in page["results"]}
+            url = page.get("next")
+    return ids
+
+
+def _file_exists(simulator, file_id: str) -> bool:
+    with simulator.http() as http:
+        status = http.get(f"/v1/files/{file_id}").status_code
+    assert status in (200, 404)
+    return status == 200
+
+
+def _run(user, *, word: str, **fields) -> TrainingRun:
+    return TrainingRun.objects.create(
+        owner=user,
+        lora_model=lora_model_create(user=user, name=f"Model {word}", trigger_word=word),
+        status=TrainingRun.Status.SUCCEEDED,
+        replicate_id=f"tr{uuid.uuid4().hex[:24]}",
+        **fields,
+    )
+
+
+def test_file_delete_deletes_and_then_finds_it_already_gone(replicate_backend):
+    file_id = replicate_gateway.file_id_from_url(_zip_upload())
+    assert file_id in _simulator_file_ids(replicate_backend)
+    assert replicate_gateway.file_delete(file_id=file_id) is True
+    assert not _file_exists(replicate_backend, file_id)
+    assert file_id not in _simulator_file_ids(replicate_backend)
+    assert replicate_gateway.file_delete(file_id=file_id) is False  # a 404 is done
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.replicate.com/v1/models/avatars/x",
+        "https://api.replicate.com/v1/files/../models/avatars/x",
+        "https://api.replicate.com/v1/files/",
+        "not a url",
+    ],
+)
+def test_only_a_files_api_url_gives_a_file_id(url):
+    with pytest.raises(ValueError):
+        replicate_gateway.file_id_from_url(url)
+    with pytest.raises(ValueError):
+        replicate_gateway.file_delete(file_id="../models/avatars/x")
+
+
+def test_a_runs_zips_are_all_forgotten_and_forgetting_again_is_harmless(owner, replicate_backend):
+    run = _run(owner, word="ZORVAK")
+    # Two submission attempts, two uploads: the training adopted may use either.
+    first = training_archive_remember(run=run, file_url=_zip_upload())
+    second = training_archive_remember(run=run, file_url=_zip_upload())
+    replicate_gateway.file_delete(file_id=first)  # one already gone (deleted, or expired)
+    assert training_archive_forget(run=run) == 1
+    assert not _file_exists(replicate_backend, second)
+    run.refresh_from_db()
+    assert run.replicate_file_ids == []
+    assert training_archive_forget(run=run) == 0
+
+
+def test_a_zip_that_could_not_be_deleted_stays_listed_for_later(
+    owner, replicate_backend, monkeypatch
+):
+    run = _run(owner, word="ZORVAK")
+    kept = training_archive_remember(run=run, file_url=_zip_upload())
+    deleted = training_archive_remember(run=run, file_url=_zip_upload())
+    real_delete = replicate_gateway.file_delete
+
+    def flaky_delete(*, file_id):
+        if file_id == kept:
+            raise replicate_gateway.ReplicateUnavailable("down")
+        return real_delete(file_id=file_id)
+
+    monkeypatch.setattr(replicate_gateway, "file_delete", flaky_delete)
+    with pytest.raises(replicate_gateway.ReplicateUnavailable):
+        training_archive_forget(run=run)
+    run.refresh_from_db()
+    assert run.replicate_file_ids == [kept]
+    assert not _file_exists(replicate_backend, deleted)
+
+
+def test_the_zips_go_once_the_end_of_the_run_commits(owner, replicate_backend):
+    run = _run(owner, word="ZORVAK")
+    file_id = training_archive_remember(run=run, file_url=_zip_upload())
+    with pytest.raises(RuntimeError), transaction.atomic():
+        training_archive_forget_on_commit(run=run)
+        raise RuntimeError("the run's end rolled back")
+    assert _file_exists(replicate_backend, file_id)
+    with TestCase.captureOnCommitCallbacks(execute=True), transaction.atomic():
+        training_archive_forget_on_commit(run=run)
+        assert _file_exists(replicate_backend, file_id)  # not before the commit
+    assert not _file_exists(replicate_backend, file_id)
+
+
+def test_deleting_an_account_leaves_none_of_its_zips_on_replicate_nor_its_deliveries(
+    owner, other_user, replicate_backend
+):
+    mine = _run(owner, word="ZORVAK")
+    my_files = {training_archive_remember(run=mine, file_url=_zip_upload()) for _ in range(2)}
+    generation = make_generation(owner, replicate_id=f"pr{uuid.uuid4().hex[:24]}")
+    theirs = _run(other_user, word="KELVOD")
+    their_file = training_archive_remember(run=theirs, file_url=_zip_upload())
+    their_generation = make_generation(other_user, replicate_id=f"pr{uuid.uuid4().hex[:24]}")
+    for remote_id in (
+        mine.replicate_id,
+        generation.replicate_id,
+        theirs.replicate_id,
+        their_generation.replicate_id,
+    ):
+        for event in ("processing", "succeeded"):
+            WebhookDelivery.objects.create(
+                webhook_id=f"msg_{remote_id}_{event}", remote_id=remote_id, remote_status=event
+            )
+
+    account_deletion_request(user=owner, password=TEST_PASSWORD)
+    assert account_erase(user_id=owner.pk)
+
+    listed = _simulator_file_ids(replicate_backend)
+    assert not my_files & listed
+    assert not any(_file_exists(replicate_backend, file_id) for file_id in my_files)
+    assert their_file in listed
+    remaining = set(WebhookDelivery.objects.values_list("remote_id", flat=True))
+    assert remaining == {theirs.replicate_id, their_generation.replicate_id}
+    account_erase(user_id=owner.pk)  # again (a retried task): harmless

@@ -10,9 +10,11 @@ from rest_framework.views import APIView
 
 from core.exceptions import NotFound
 from core.files import private_file_response
+from core.middleware import request_size_allowed
 
 from .. import selectors, services
 from ..models import DatasetImage
+from ..services.datasets import dataset_uploads_add
 from .serializers import ERRORS
 
 
@@ -57,6 +59,7 @@ class UploadRefusalOutput(serializers.Serializer):
     message = serializers.CharField()
 
 
+@request_size_allowed("DATASET_UPLOAD_MAX_REQUEST_BYTES")
 class DatasetImagesApi(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
@@ -98,15 +101,13 @@ class DatasetImagesApi(APIView):
         dataset = selectors.dataset_get(user=request.user, dataset_id=dataset_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        files = [(upload.name, upload.read()) for upload in data.validated_data.get("files", [])]
-        result = services.dataset_images_add(dataset=dataset, files=files)
+        # The uploads are passed as they are (a large one is a temporary file): not read here.
+        result = dataset_uploads_add(
+            dataset=dataset,
+            files=[(upload.name, upload) for upload in data.validated_data.get("files", [])],
+            archive=data.validated_data.get("archive"),
+        )
         added, refused = list(result.added), list(result.refused)
-        if data.validated_data.get("archive"):
-            from_zip = services.dataset_zip_add(
-                dataset=dataset, stream=data.validated_data["archive"]
-            )
-            added += from_zip.added
-            refused += from_zip.refused
         for image in added:
             image.refresh_from_db()
         refused_rows = [refusal.as_dict() for refusal in refused]

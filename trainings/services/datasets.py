@@ -3,23 +3,34 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import logging
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import BinaryIO
 
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Sum
 
 from accounts.quotas import quota_check
+from core.broker import broker_ready_check
 from core.exceptions import DomainError
 
 from .. import archives
-from ..imaging import MAX_UPLOAD_BYTES, ImageRejected, normalise_image, sniff_format
+from ..imaging import (
+    MAX_UPLOAD_BYTES,
+    ImageRejected,
+    normalise_image,
+    pixel_check,
+    sniff_format,
+)
 from ..models import Dataset, DatasetImage
 
 logger = logging.getLogger(__name__)
@@ -85,124 +96,255 @@ def _caption_clean(text: str) -> str:
     return " ".join(text.split())[:MAX_CAPTION_CHARS]
 
 
+# An upload as a service takes it: its name and its content, bytes or a file (an UploadedFile,
+# which Django keeps in a temporary file for a large request, is never read whole).
+Upload = tuple[str, "bytes | File | BinaryIO"]
+# A caption needs at most 1000 characters once its spaces are collapsed: no more is read.
+_CAPTION_READ_BYTES = 64 * 1024
+# Zip entries are spooled to disk past this size, so a zip's photos are not all held in memory.
+_SPOOL_BYTES = 1024 * 1024
+
+
+class UploadTooLarge(DomainError):
+    """One file of the upload is over the per-photo limit: the request is refused whole."""
+
+    status_code = 413
+    code = "file_too_large"
+
+
+def _as_file(content) -> File:
+    if isinstance(content, bytes | bytearray | memoryview):
+        return ContentFile(bytes(content))
+    if isinstance(content, File):
+        return content
+    return File(content)
+
+
+def _caption_read(file: File) -> str:
+    file.seek(0)
+    return _caption_clean(file.read(_CAPTION_READ_BYTES).decode("utf-8", errors="replace"))
+
+
 def _pair_captions(
-    files: Iterable[tuple[str, bytes]],
-) -> tuple[list[tuple[str, bytes, str]], dict[str, str]]:
+    files: Iterable[tuple[str, File]],
+) -> tuple[list[tuple[str, File, str]], dict[str, str]]:
     """Split uploads into images and `.txt` captions; a caption goes with the same-named image."""
     images, captions = [], {}
-    for name, data in files:
+    for name, file in files:
         path = PurePosixPath(name.replace("\\", "/"))
         if path.suffix.lower() == ".txt":
-            captions[path.stem.lower()] = _caption_clean(data.decode("utf-8", errors="replace"))
+            captions[path.stem.lower()] = _caption_read(file)
         else:
-            images.append((path.name, data))
+            images.append((path.name, file))
     paired = [
-        (name, data, captions.pop(PurePosixPath(name).stem.lower(), "")) for name, data in images
+        (name, file, captions.pop(PurePosixPath(name).stem.lower(), "")) for name, file in images
     ]
     return paired, captions
 
 
-def dataset_images_add(*, dataset: Dataset, files: Iterable[tuple[str, bytes]]) -> UploadResult:
-    """Add uploaded files (name, bytes). Each image is checked at once for what can be told
-    from its first bytes, stored, and normalised in the background; `.txt` files become the
-    captions of the same-named images. Refused files are reported, the others still added."""
-    paired, orphan_captions = _pair_captions(files)
+def dataset_images_add(*, dataset: Dataset, files: Iterable[Upload]) -> UploadResult:
+    """Add uploaded files (name, content); see `dataset_uploads_add`."""
+    return dataset_uploads_add(dataset=dataset, files=files)
+
+
+def dataset_zip_add(*, dataset: Dataset, stream) -> UploadResult:
+    """Add the photos (and `.txt` captions) of a zip; see `dataset_uploads_add`."""
+    return dataset_uploads_add(dataset=dataset, archive=stream)
+
+
+def dataset_uploads_add(
+    *, dataset: Dataset, files: Iterable[Upload] = (), archive=None
+) -> UploadResult:
+    """Add the photos of one upload request: single files and/or a zip, with `.txt` captions.
+
+    Each photo is checked at once for what its first bytes and its header tell (format,
+    pixels), stored, and normalised in the background; `.txt` files become the captions of the
+    same-named photos. A file that is not a usable photo is refused by name and the others are
+    added, but the request as a whole is all or nothing: a file over 25 MB (UploadTooLarge,
+    413) or more photos than the dataset has room for (400) refuses all of it, and nothing is
+    stored. Files are written to storage only once the rows are committed, so a transaction
+    that rolls back (this one, or one around it) leaves no file behind.
+    """
+    broker_ready_check()  # nothing is stored when the photos' processing could not be queued
+    uploads = [(name, _as_file(content)) for name, content in files]
+    for name, file in uploads:
+        # From the size Django counted while streaming it to disk: the file is not read.
+        if file.size > MAX_UPLOAD_BYTES:
+            raise UploadTooLarge(
+                f"{name} is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB, so nothing was "
+                "added. Upload a smaller photo (one straight from a phone is 2 to 8 MB).",
+                field="files",
+            )
+    paired, orphan_captions = _pair_captions(uploads)
     refused = [
         UploadRefusal(f"{stem}.txt", "caption_without_image", "No photo with the same name.")
         for stem in orphan_captions
     ]
-    accepted: list[tuple[str, bytes, str]] = []
-    for name, data, caption in paired:
-        problem = _quick_check(name, data)
+    accepted: list[tuple[str, File, str]] = []
+    for name, file, caption in paired:
+        problem = _quick_check(name, file)
         if problem:
             refused.append(problem)
         else:
-            accepted.append((name, data, caption))
+            accepted.append((name, file, caption))
+        _count_check(current=None, adding=len(accepted))
+    if archive is not None:
+        _zip_read(stream=archive, accepted=accepted, refused=refused)
     return _store(dataset=dataset, accepted=accepted, refused=refused)
 
 
-def dataset_zip_add(*, dataset: Dataset, stream) -> UploadResult:
-    """Add the photos (and `.txt` captions) of a zip; unsafe or bad entries are refused by name."""
+def _zip_read(
+    *, stream, accepted: list[tuple[str, File, str]], refused: list[UploadRefusal]
+) -> None:
     try:
         entries = archives.read_photo_zip(stream)
     except archives.ArchiveRejected as error:
         raise DomainError(error.message, field="archive", code=error.code) from error
-    refused: list[UploadRefusal] = []
-    accepted: list[tuple[str, bytes, str]] = []
     for entry in entries:
         if isinstance(entry, archives.ZipRefusal):
             refused.append(UploadRefusal(entry.name, entry.code, entry.message))
             continue
-        problem = _quick_check(entry.name, entry.data)
+        # One entry in memory at a time: each goes to a spooled file (on disk past 1 MB), which
+        # is closed once stored or refused.
+        spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115
+        spool.write(entry.data)
+        spool.seek(0)
+        file = File(spool, name=entry.name)
+        problem = _quick_check(entry.name, file)
         if problem:
+            spool.close()
             refused.append(problem)
         else:
-            accepted.append((PurePosixPath(entry.name).name, entry.data, entry.caption or ""))
-    return _store(dataset=dataset, accepted=accepted, refused=refused)
+            accepted.append((PurePosixPath(entry.name).name, file, entry.caption or ""))
+        _count_check(current=None, adding=len(accepted), closing=accepted)
 
 
-def _quick_check(name: str, data: bytes) -> UploadRefusal | None:
-    if len(data) > MAX_UPLOAD_BYTES:
+def _quick_check(name: str, file: File) -> UploadRefusal | None:
+    size = file.size
+    if size > MAX_UPLOAD_BYTES:
         return UploadRefusal(name, "file_too_large", "The file is larger than 25 MB.")
-    if not data:
+    if not size:
         return UploadRefusal(name, "empty_file", "The file is empty.")
-    kind = sniff_format(data)
+    file.seek(0)
+    head = file.read(64)
+    file.seek(0)
+    kind = sniff_format(head)
     if kind not in _ACCEPTED_KINDS:
         what = f"a {kind} file" if kind else "not an image we can read"
         return UploadRefusal(
             name, "unsupported_format", f"This is {what}. Upload JPEG, PNG, WebP or HEIC photos."
         )
+    try:
+        # From the header only: a picture declaring too many pixels is never decoded.
+        pixel_check(file)
+    except ImageRejected as rejection:
+        return UploadRefusal(name, rejection.code, rejection.message)
     return None
 
 
+def _count_check(*, current: int | None, adding: int, closing: Iterable = ()) -> None:
+    """Refuse the whole upload when the dataset has no room for all of its photos.
+
+    Checked while files are read (against an empty dataset: nothing more is read once even
+    that is exceeded) and again under the dataset's lock with its real count.
+    """
+    held = current or 0
+    if held + adding <= MAX_IMAGES:
+        return
+    for _, file, _ in closing:
+        file.close()
+    room = max(MAX_IMAGES - held, 0)
+    if current is None:
+        message = (
+            f"A dataset holds at most {MAX_IMAGES} photos and this upload has more, so nothing "
+            f"was added. Upload at most {MAX_IMAGES} at once."
+        )
+    else:
+        message = (
+            f"A dataset holds at most {MAX_IMAGES} photos. It has {held} and this upload has "
+            f"{adding}, so nothing was added. Upload at most {room} more"
+            + (", or delete some first." if room < adding else ".")
+        )
+    raise DomainError(message, code="too_many_images", field="files")
+
+
 def _store(
-    *, dataset: Dataset, accepted: list[tuple[str, bytes, str]], refused: list[UploadRefusal]
+    *, dataset: Dataset, accepted: list[tuple[str, File, str]], refused: list[UploadRefusal]
 ) -> UploadResult:
     from ..tasks import dataset_image_process_task  # the tasks module imports the services
 
-    with transaction.atomic():
-        # Lock the dataset so two uploads at once cannot pass the count together.
-        Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
-        current = dataset.images.exclude(status=DatasetImage.Status.REJECTED).count()
-        room = MAX_IMAGES - current
-        if room < len(accepted):
-            for name, _, _ in accepted[max(room, 0) :]:
-                refused.append(
-                    UploadRefusal(
-                        name,
-                        "too_many_images",
-                        f"A dataset holds at most {MAX_IMAGES} photos.",
-                    )
-                )
-            accepted = accepted[: max(room, 0)]
-        total_bytes = sum(len(data) for _, data, _ in accepted)
-        if accepted:
-            quota_check(user=dataset.owner, kind="storage_bytes", amount=total_bytes)
-        added: list[DatasetImage] = []
-        saved_names: list[str] = []
-        try:
-            for name, data, caption in accepted:
+    if not accepted:
+        return UploadResult(added=[], refused=refused)
+    # Inside a caller's transaction, the files are written when that one commits: maybe after
+    # the request has closed (and deleted) its uploaded files, so copies of our own wait.
+    nested = transaction.get_connection().in_atomic_block
+    try:
+        with transaction.atomic():
+            # Lock the dataset so two uploads at once cannot pass the count together.
+            Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
+            current = dataset.images.exclude(status=DatasetImage.Status.REJECTED).count()
+            _count_check(current=current, adding=len(accepted))
+            quota_check(
+                user=dataset.owner,
+                kind="storage_bytes",
+                amount=sum(file.size for _, file, _ in accepted),
+            )
+            pending: list[tuple[DatasetImage, File]] = []
+            for name, file, caption in accepted:
                 image = DatasetImage(
                     dataset=dataset,
                     original_name=name[:255],
                     caption=_caption_clean(caption),
-                    size_bytes=len(data),
+                    size_bytes=file.size,
                 )
-                stored = default_storage.save(
-                    f"{_folder(dataset)}/uploads/{image.id}", ContentFile(data)
-                )
-                saved_names.append(stored)
-                image.upload.name = stored
+                image.upload.name = f"{_folder(dataset)}/uploads/{image.id}"
                 image.save()
-                added.append(image)
-        except BaseException:
-            # The rows roll back with the transaction; the files must go too.
-            for stored in saved_names:
-                default_storage.delete(stored)
-            raise
-        for image in added:
-            dataset_image_process_task.delay_on_commit(str(image.id))
-    return UploadResult(added=added, refused=refused)
+                pending.append((image, _kept(file) if nested else file))
+            # The files are written once these rows are committed, then each is processed (the
+            # callbacks run in this order). A rollback drops both callbacks: nothing was written.
+            transaction.on_commit(functools.partial(_uploads_write, pending))
+            for image, _ in pending:
+                dataset_image_process_task.delay_on_commit(str(image.id))
+    except BaseException:
+        for _, file, _ in accepted:
+            file.close()
+        raise
+    return UploadResult(added=[image for image, _ in pending], refused=refused)
+
+
+def _kept(file: File) -> File:
+    """A file that outlives the request: ours already (a zip entry), or a spooled copy."""
+    if isinstance(file.file, tempfile.SpooledTemporaryFile):
+        return file
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 (closed when stored)
+    file.seek(0)
+    shutil.copyfileobj(file, spool, _SPOOL_BYTES)
+    spool.seek(0)
+    file.close()
+    return File(spool, name=file.name)
+
+
+def _uploads_write(pending: list[tuple[DatasetImage, File]]) -> None:
+    """After commit: write each upload where its row says; one that fails is marked rejected."""
+    for image, file in pending:
+        try:
+            file.seek(0)
+            stored = default_storage.save(image.upload.name, file)
+        except Exception:
+            logger.exception("upload of dataset image %s could not be stored", image.pk)
+            DatasetImage.objects.filter(pk=image.pk, status=DatasetImage.Status.PENDING).update(
+                status=DatasetImage.Status.REJECTED,
+                rejection_code="upload_failed",
+                rejection_message="The photo could not be stored. Please upload it again.",
+                upload="",
+                size_bytes=0,
+            )
+            continue
+        finally:
+            file.close()
+        if stored != image.upload.name:  # the storage chose another name
+            DatasetImage.objects.filter(pk=image.pk).update(upload=stored)
+            image.upload.name = stored
 
 
 def dataset_image_process(*, image_id) -> DatasetImage | None:

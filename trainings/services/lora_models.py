@@ -106,8 +106,7 @@ def lora_model_remote_ensure(*, lora_model: LoraModel) -> LoraModel:
 
 def lora_model_delete(*, lora_model: LoraModel) -> None:
     """Delete the model here and on Replicate (its versions first). Refused while training."""
-    active = [TrainingRun.Status.QUEUED, TrainingRun.Status.STARTING, TrainingRun.Status.PROCESSING]
-    if lora_model.training_runs.filter(status__in=active).exists():
+    if lora_model.training_runs.filter(status__in=TrainingRun.ACTIVE).exists():
         raise Conflict("This model is training. Cancel the training first.")
     if lora_model.replicate_name:
         replicate_gateway.destination_model_delete(full_name=lora_model.replicate_full_name)

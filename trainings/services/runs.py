@@ -18,6 +18,7 @@ from django.db import transaction
 from accounts.quotas import quota_check
 from accounts.services import credits_reserve
 from core import replicate_gateway
+from core.broker import broker_ready_check
 from core.exceptions import Conflict, DomainError, NotFound
 from core.models import ReplicateJob
 from core.remote_jobs import RemoteJobLifecycle, lifecycle_register
@@ -27,6 +28,7 @@ from moderation.strikes import suspension_check
 
 from ..models import Dataset, DatasetImage, LoraModel, LoraVersion, TrainingRun
 from ..selectors import dataset_report
+from .archives import training_archive_forget_on_commit, training_archive_remember
 from .datasets import dataset_training_archive
 from .lora_models import lora_model_remote_ensure
 from .parameters import TrainingParameters
@@ -92,7 +94,12 @@ class TrainingRunLifecycle(RemoteJobLifecycle):
     reconcile_after_setting = "TRAINING_RECONCILE_AFTER_SECONDS"
     plain_error_message = staticmethod(plain_error_message)
 
-    def remote_start(self, job: TrainingRun) -> replicate_gateway.RemoteJob:
+    # Uploaded again by each attempt, under a new URL.
+    file_inputs = frozenset({"input_images"})
+
+    def remote_input(self, job: TrainingRun) -> dict:
+        """The trainer's input, the photos zipped and uploaded (the destination model is
+        created on Replicate the first time)."""
         run = TrainingRun.objects.select_related("lora_model", "dataset").get(pk=job.pk)
         if run.dataset is None:
             raise DomainError("The dataset of this run was deleted.")
@@ -106,13 +113,29 @@ class TrainingRunLifecycle(RemoteJobLifecycle):
             images_url = replicate_gateway.file_upload(
                 data=archive, filename=f"{run.dataset_id}.zip", content_type="application/zip"
             )
+        # Remembered at once: the photos are deleted from Replicate when the run ends.
+        training_archive_remember(run=run, file_url=images_url)
+        return parameters.trainer_input(images_url=images_url, trigger_word=lora_model.trigger_word)
+
+    def remote_create(self, job: TrainingRun, remote_input: dict) -> replicate_gateway.RemoteJob:
         return replicate_gateway.training_start(
-            destination=lora_model.replicate_full_name,
-            training_input=parameters.trainer_input(
-                images_url=images_url, trigger_word=lora_model.trigger_word
-            ),
+            destination=self._destination(job),
+            training_input=remote_input,
             webhook_url=webhook_url(kind=self.kind),
         )
+
+    def remote_target_matches(self, job: TrainingRun, remote: replicate_gateway.RemoteJob) -> bool:
+        """The trainer we run, and our model as its destination: Replicate's training objects
+        may not name it (then the input's trigger word, unique on the platform, tells)."""
+        return (
+            remote.model == settings.REPLICATE_TRAINER_MODEL
+            and remote.version == settings.REPLICATE_TRAINER_VERSION
+            and remote.destination in ("", self._destination(job))
+        )
+
+    @staticmethod
+    def _destination(job: TrainingRun) -> str:
+        return LoraModel.objects.get(pk=job.lora_model_id).replicate_full_name
 
     def remote_details(self, job: TrainingRun, remote: replicate_gateway.RemoteJob) -> dict:
         fields: dict = {}
@@ -133,6 +156,7 @@ class TrainingRunLifecycle(RemoteJobLifecycle):
         return None
 
     def on_succeeded(self, job: TrainingRun, remote: replicate_gateway.RemoteJob | None) -> None:
+        training_archive_forget_on_commit(run=job)  # the trainer no longer needs the photos
         lora_model = LoraModel.objects.select_for_update().get(pk=job.lora_model_id)
         version, _ = LoraVersion.objects.get_or_create(
             replicate_version_id=remote.output_version_id,
@@ -150,6 +174,7 @@ class TrainingRunLifecycle(RemoteJobLifecycle):
         training_run_notify_task.delay_on_commit(str(job.id))
 
     def on_ended_without_output(self, job: TrainingRun) -> None:
+        training_archive_forget_on_commit(run=job)
         # The model keeps the version it had; a model that never trained is marked failed.
         LoraModel.objects.filter(pk=job.lora_model_id, current_version__isnull=True).update(
             status=LoraModel.Status.FAILED
@@ -174,11 +199,10 @@ def training_run_start(
 ) -> TrainingRun:
     """Check the dataset, reserve credits and queue the run; submission happens in a task."""
     suspension_check(user=user)
+    broker_ready_check()  # nothing is written when its task could not be sent
     if dataset.owner_id != user.pk or lora_model.owner_id != user.pk:
         raise NotFound("Unknown dataset or model.")
-    if lora_model.training_runs.filter(
-        status__in=[Status.QUEUED, Status.STARTING, Status.PROCESSING]
-    ).exists():
+    if lora_model.training_runs.filter(status__in=TrainingRun.ACTIVE).exists():
         raise Conflict("This model is already training. Wait for it to finish or cancel it.")
     if dataset.images.filter(status=DatasetImage.Status.PENDING).exists():
         raise DomainError(
