@@ -1,5 +1,7 @@
 import uuid
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -79,6 +81,15 @@ class ReplicateJob(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     last_event_at = models.DateTimeField(default=timezone.now)
+    # While Replicate does not answer the submission: since when, and when it is tried next
+    # (reconciliation leaves it alone until then). It is given up at `submit_deadline`.
+    submit_failing_since = models.DateTimeField(null=True, blank=True, editable=False)
+    submit_retry_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Ids of the input files uploaded to Replicate's Files API for this job (a training's zip,
+    # a generation's init image and mask; each submission attempt uploads them again). They
+    # may hold the person's photos, so they are deleted when the job ends and again when the
+    # account is erased (core.remote_jobs.files).
+    replicate_file_ids = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         abstract = True
@@ -92,6 +103,18 @@ class ReplicateJob(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL
+
+    @property
+    def submit_deadline(self):
+        """Until when a submission that Replicate does not answer is tried again."""
+        return self.created_at + timedelta(seconds=settings.REPLICATE_SUBMIT_WINDOW_SECONDS)
+
+    @property
+    def submit_retrying_until(self):
+        """While Replicate does not answer this job's submission: when we stop trying (then
+        the job fails and its credits come back). None otherwise."""
+        waiting = self.status in (JobStatus.QUEUED, JobStatus.SUBMITTING) and not self.replicate_id
+        return self.submit_deadline if waiting and self.submit_failing_since else None
 
     @property
     def credit_reference(self) -> str:

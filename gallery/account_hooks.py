@@ -13,6 +13,7 @@ from django.db.models import Sum
 from core import replicate_gateway
 from core.files import storage_folder_delete
 from core.models import WebhookDelivery
+from core.remote_jobs import remote_files_forget
 
 from .models import Collection, GeneratedImage, Generation, ShareLink
 from .services.images import image_metadata
@@ -36,8 +37,9 @@ def gallery_storage_bytes(*, user, since=None) -> int:
 
 
 def erase_gallery_data(*, user) -> None:
-    """Running predictions are canceled (nothing else is kept remotely), then files, then rows
-    (webhook deliveries of the predictions included).
+    """Running predictions are canceled and the init images and masks uploaded for them
+    deleted from Replicate, then files, then rows (webhook deliveries of the predictions
+    included).
 
     Safe to run again after a failure: whatever is already gone counts as done.
     """
@@ -49,6 +51,11 @@ def erase_gallery_data(*, user) -> None:
     for prediction_id in running.values_list("replicate_id", flat=True):
         with contextlib.suppress(replicate_gateway.ReplicateServiceError):
             replicate_gateway.prediction_cancel(prediction_id=prediction_id)
+    # Normally deleted when each generation ended; a failure then leaves them here, and a
+    # failure now fails the erasure, which is retried.
+    for generation in Generation.objects.filter(owner=user).only("pk", "replicate_file_ids"):
+        if generation.replicate_file_ids:
+            remote_files_forget(job=generation)
     storage_folder_delete(f"gallery/{user.pk}")
     # Delivery rows name the user's predictions: they go with them.
     prediction_ids = Generation.objects.filter(owner=user).exclude(replicate_id=None)

@@ -117,6 +117,23 @@ class SimulatorProcess:
         body = {"id": prediction_id} if prediction_id else {}
         return self.admin("POST", "/_sim/expire", body)["expired"]
 
+    def file_ids(self) -> set[str]:
+        """Every file on the Files API (`GET /v1/files`, all pages)."""
+        ids: set[str] = set()
+        url = "/v1/files"
+        with self.http() as http:
+            while url:
+                page = http.get(url).raise_for_status().json()
+                ids |= {item["id"] for item in page["results"]}
+                url = page.get("next")
+        return ids
+
+    def file_exists(self, file_id: str) -> bool:
+        with self.http() as http:
+            status = http.get(f"/v1/files/{file_id}").status_code
+        assert status in (200, 404)
+        return status == 200
+
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
 

@@ -6,9 +6,9 @@ import logging
 from core import replicate_gateway
 from core.files import storage_folder_delete
 from core.models import WebhookDelivery
+from core.remote_jobs.files import remote_files_forget
 
 from .models import Dataset, LoraModel, TrainingRun
-from .services.archives import training_archive_forget
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def erase_trainings_data(*, user) -> None:
     # leaves them here, and a failure now fails the erasure, which is retried.
     for run in runs.only("pk", "replicate_file_ids"):
         if run.replicate_file_ids:
-            training_archive_forget(run=run)
+            remote_files_forget(job=run)
     for lora_model in LoraModel.objects.filter(owner=user).exclude(replicate_name=None):
         replicate_gateway.destination_model_delete(full_name=lora_model.replicate_full_name)
     storage_folder_delete(f"datasets/{user.pk}")

@@ -173,10 +173,6 @@ class TrainingRun(ReplicateJob):
     total_steps = models.PositiveIntegerField(default=0)
     cost_estimate = models.PositiveIntegerField(default=0, help_text="Credits reserved.")
     cost_actual = models.PositiveIntegerField(null=True, blank=True)
-    # Ids of the training zips uploaded to Replicate's Files API for this run (one a submission
-    # attempt; the remote job adopted may use any of them). They hold the person's photos, so
-    # they are deleted when the run ends, and again when the account is erased.
-    replicate_file_ids = models.JSONField(default=list, blank=True)
 
     def __str__(self):
         return f"{self.lora_model} run {self.id}"

@@ -20,8 +20,9 @@ def dataset_image_process_task(image_id: str) -> None:
 
 @shared_task(acks_late=True)
 def training_run_notify_task(run_id: str) -> None:
+    """E-mail the owner of a run that has ended: ready to use, or failed (and refunded)."""
     run = TrainingRun.objects.select_related("owner", "lora_model").filter(pk=run_id).first()
-    if run is None or run.status != TrainingRun.Status.SUCCEEDED:
+    if run is None or run.status not in (TrainingRun.Status.SUCCEEDED, TrainingRun.Status.FAILED):
         return
     context = {
         "run": run,
@@ -29,9 +30,15 @@ def training_run_notify_task(run_id: str) -> None:
         "model": run.lora_model,
         "url": f"{settings.PUBLIC_BASE_URL}/trainings/runs/{run.id}/",
     }
+    if run.status == TrainingRun.Status.SUCCEEDED:
+        subject = f"Your model “{run.lora_model.name}” is ready"
+        template = "trainings/email/training_succeeded.txt"
+    else:
+        subject = f"The training of “{run.lora_model.name}” did not finish"
+        template = "trainings/email/training_failed.txt"
     send_mail(
-        subject=f"Your model “{run.lora_model.name}” is ready",
-        message=render_to_string("trainings/email/training_succeeded.txt", context),
+        subject=subject,
+        message=render_to_string(template, context),
         from_email=None,
         recipient_list=[run.owner.email],
     )

@@ -14,6 +14,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 REPLICATE_RETRY_BASE_SECONDS = 0.02
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+if env("TEST_EMAIL_FOLDER", default=""):
+    # A worker that a test starts writes its mail there, for the test to read.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = env("TEST_EMAIL_FOLDER")
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -36,6 +37,7 @@ from core.models import JobStatus, ReplicateJob
 from core.replicate_gateway import RemoteJob, ReplicateServiceError
 from core.webhooks import register_webhook_handler
 
+from .files import remote_files_forget_on_commit
 from .registry import lifecycle_add
 from .status import STATUS_RANK, remote_time, status_advance
 from .submission import SubmitOnce
@@ -112,6 +114,10 @@ class RemoteJobLifecycle(SubmitOnce):
 
     def on_ended_without_output(self, job: ReplicateJob) -> None:
         """In the transaction that marks the job failed or canceled (its credits refunded)."""
+
+    def on_submit_gave_up(self, job: ReplicateJob) -> None:
+        """After a job failed because Replicate did not answer its submission in time: tell
+        its owner (the page says it too)."""
 
     # --- The kernel (submission: see SubmitOnce) ---------------------------------------------
 
@@ -200,12 +206,16 @@ class RemoteJobLifecycle(SubmitOnce):
             count += 1
         # A submission stuck half-way (its worker died, its task was lost) is sent again: the
         # task looks its remote job up before it creates anything.
+        # One whose task waits to try again (Replicate did not answer) is left to it, unless
+        # that try is long overdue (its task was lost).
+        retry_lost = Q(submit_retry_at__isnull=True) | Q(submit_retry_at__lt=now - quiet_for)
         stuck = self.model.objects.filter(
+            retry_lost,
             status=JobStatus.SUBMITTING,
             replicate_id__isnull=True,
             last_event_at__lt=now - min(quiet_for, self.create_window()),
         )
-        unsent = stale.filter(status=JobStatus.QUEUED, replicate_id__isnull=True)
+        unsent = stale.filter(retry_lost, status=JobStatus.QUEUED, replicate_id__isnull=True)
         for pk in [*stuck.values_list("pk", flat=True), *unsent.values_list("pk", flat=True)]:
             # Touched first, so the next round does not submit it again while this one runs.
             self.model.objects.filter(pk=pk).update(last_event_at=timezone.now())
@@ -220,6 +230,8 @@ class RemoteJobLifecycle(SubmitOnce):
         if not status_advance(self.model.objects, pk=job.pk, target=target, **fields):
             return False
         job.refresh_from_db()
+        if target in ReplicateJob.TERMINAL and job.replicate_file_ids:
+            remote_files_forget_on_commit(job=job)  # the remote job no longer needs its inputs
         if target == JobStatus.SUCCEEDED:
             _credits_settle()(reference=job.credit_reference, spent=True)
             self.on_succeeded(job, remote)

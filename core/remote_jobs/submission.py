@@ -38,6 +38,7 @@ from core.replicate_gateway import (
 )
 from core.services import webhook_delivery_record
 
+from .files import remote_files_forget_on_commit
 from .matching import CLOCK_MARGIN, created_within, input_fingerprint
 from .status import remote_time, status_advance
 
@@ -108,6 +109,8 @@ class SubmitOnce:
         )
         if not intent:  # canceled meanwhile, or another worker took the submission over
             job.refresh_from_db()
+            if job.is_terminal:  # what this attempt uploaded is not needed
+                remote_files_forget_on_commit(job=job)
             return job
         try:
             remote = self.remote_create(job, remote_input)
@@ -129,10 +132,39 @@ class SubmitOnce:
         self._pause_for_fault_tests(job, remote)
         return self._created_store(job, remote, token)
 
-    def submit_give_up(self, *, job_id, message: str) -> ReplicateJob | None:
-        """The submission's retries ran out: adopt what was created after all, else fail the
-        job with `message` (its credits come back). A remote job that still appears later is
-        an orphan, canceled when it reports."""
+    def submit_postpone(self, *, job_id, reason: str, wait: float) -> float | None:
+        """Replicate did not answer this submission: record it (the job's page says that we
+        keep trying, and until when), and return the seconds to wait before the next try, at
+        most until the job's deadline. None when the deadline has passed or the job is no
+        longer waiting to be sent: then nothing more is tried."""
+        job = self.model.objects.filter(
+            pk=job_id,
+            status__in=[JobStatus.QUEUED, JobStatus.SUBMITTING],
+            replicate_id__isnull=True,
+        ).first()
+        now = timezone.now()
+        if job is None or now >= job.submit_deadline:
+            return None
+        wait = max(0.5, min(wait, (job.submit_deadline - now).total_seconds()))
+        retry_at = now + timedelta(seconds=wait)
+        self.model.objects.filter(pk=job.pk, submit_failing_since__isnull=True).update(
+            submit_failing_since=now
+        )
+        self.model.objects.filter(pk=job.pk).update(submit_retry_at=retry_at)
+        logger.warning(
+            "%s %s: Replicate did not answer (%s); trying again in %.1f s, until %s",
+            self.noun,
+            job.pk,
+            reason,
+            wait,
+            job.submit_deadline.isoformat(timespec="seconds"),
+        )
+        return wait
+
+    def submit_give_up(self, *, job_id, message: str, notify: bool = False) -> ReplicateJob | None:
+        """The submission cannot go on: adopt what was created after all, else fail the job
+        with `message` (its credits come back) and, with `notify`, tell its owner. A remote job
+        that still appears later is an orphan, canceled when it reports."""
         job = self.model.objects.filter(
             pk=job_id,
             status__in=[JobStatus.QUEUED, JobStatus.SUBMITTING],
@@ -148,7 +180,10 @@ class SubmitOnce:
                 adopted = None
             if adopted is not None:
                 return adopted
-        return self.fail(job=job, message=message)
+        job = self.fail(job=job, message=message)
+        if notify and job.status == JobStatus.FAILED:
+            self.on_submit_gave_up(job)
+        return job
 
     def remote_matches(self, job: ReplicateJob, remote: RemoteJob) -> bool:
         """Whether `remote` is what `job`'s last create sent: its target, its input, and a

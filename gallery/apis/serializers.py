@@ -129,6 +129,13 @@ class GenerationOutput(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     style_preset = serializers.UUIDField(source="style_preset_id", allow_null=True)
     style = serializers.UUIDField(source="style_lora_id", allow_null=True)
+    retrying_until = serializers.DateTimeField(
+        source="submit_retrying_until",
+        read_only=True,
+        allow_null=True,
+        help_text="Set while Replicate does not answer the submission: the time until which "
+        "it is tried again. Past it, the job fails and its credits are refunded.",
+    )
 
     class Meta:
         model = Generation
@@ -151,6 +158,7 @@ class GenerationOutput(serializers.ModelSerializer):
             "style",
             "cost",
             "error_message",
+            "retrying_until",
             "metrics",
             "images",
             "created_at",

@@ -26,7 +26,7 @@ from accounts.services import credits_reserve
 from core import replicate_gateway
 from core.broker import broker_ready_check
 from core.exceptions import DomainError, InvalidInput
-from core.remote_jobs import RemoteJobLifecycle, lifecycle_register
+from core.remote_jobs import RemoteJobLifecycle, lifecycle_register, remote_file_remember
 from core.remote_jobs.tasks import remote_job_submit_task
 from core.webhooks import webhook_url
 from moderation.classifier import image_classify
@@ -35,6 +35,7 @@ from moderation.strikes import suspension_check
 
 from .. import imaging
 from ..models import Generation, StyleLora, StylePreset
+from ..tasks import generation_not_started_notify_task
 from .images import generation_outputs_store
 from .parameters import (
     DEFAULT_MODEL_LABEL,
@@ -330,7 +331,12 @@ class GenerationLifecycle(RemoteJobLifecycle):
                 values[key] = replicate_gateway.file_upload(
                     data=stream, filename=stream.name, content_type="image/png"
                 )
+                # Remembered at once: deleted from Replicate when the generation ends.
+                remote_file_remember(job=job, file_url=values[key])
         return values
+
+    def on_submit_gave_up(self, job: Generation) -> None:
+        generation_not_started_notify_task.delay_on_commit(str(job.id))
 
     def remote_create(
         self, job: Generation, remote_input: dict[str, Any]

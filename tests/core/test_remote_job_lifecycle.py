@@ -23,11 +23,15 @@ from PIL import Image
 from accounts.models import CreditEntry
 from accounts.selectors import credit_balance
 from accounts.services import credits_grant, credits_reserve
-from config.celery import app as celery_app
 from core import replicate_gateway
 from core.models import JobStatus
 from core.remote_jobs import RemoteJobLifecycle, lifecycle_get
-from core.remote_jobs.tasks import remote_job_submit_task, remote_jobs_reconcile_task
+from core.remote_jobs.tasks import (
+    backoff_wait,
+    remote_job_refresh_task,
+    remote_job_submit_task,
+    remote_jobs_reconcile_task,
+)
 from core.replicate_gateway import RemoteJob
 from gallery.models import GeneratedImage
 from tests.gallery.factories import make_generation
@@ -279,32 +283,97 @@ def test_reconciliation_resubmits_a_job_whose_submission_was_lost(kind, funded, 
     assert kind.lifecycle.reconcile(quiet_for=timedelta(minutes=1)) == 0
 
 
-def test_a_submission_that_keeps_finding_replicate_down_fails_and_refunds(
-    kind, funded, replicate_backend, monkeypatch
+def test_a_submission_replicate_does_not_answer_waits_and_says_until_when(
+    kind, funded, replicate_backend
 ):
-    # Inline, Celery runs each retry at once; not re-raising, it calls the failure handler
-    # as a worker does when the last retry gives up.
-    monkeypatch.setitem(celery_app.conf, "task_eager_propagates", False)
-    monkeypatch.setattr(remote_job_submit_task, "max_retries", 2)
-    replicate_backend.configure(error_next=1000, error_status=503)
+    replicate_backend.configure(error_every=1, error_status=503)
     job = kind.make(funded, status=JobStatus.QUEUED)
-    result = remote_job_submit_task.delay(kind.name, str(job.pk))
-    assert result.state == "FAILURE"
+    began = timezone.now()
+    remote_job_submit_task.delay(kind.name, str(job.pk))
     job.refresh_from_db()
+
+    # Not failed: it is tried again, until the deadline, and its credits stay set aside.
+    assert job.status in (JobStatus.QUEUED, JobStatus.SUBMITTING)
+    assert job.replicate_id is None and not job.error_message
+    assert job.submit_failing_since >= began
+    assert began < job.submit_retry_at <= job.submit_deadline
+    assert job.submit_retrying_until == job.created_at + timedelta(minutes=10)
+    assert _settlements(job) == []
+    assert credit_balance(user=funded) == 1000 - COST
+
+
+def test_a_submission_still_unanswered_at_its_deadline_fails_refunds_and_tells_the_owner(
+    kind, funded, replicate_backend, mailoutbox, django_capture_on_commit_callbacks
+):
+    replicate_backend.configure(error_every=1, error_status=503)
+    job = kind.make(funded, status=JobStatus.QUEUED)
+    type(job).objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=11))
+    with django_capture_on_commit_callbacks(execute=True):
+        remote_job_submit_task.delay(kind.name, str(job.pk))
+    job.refresh_from_db()
+
     assert job.status == JobStatus.FAILED
     assert job.replicate_id is None
-    assert "could not be reached" in job.error_message
+    assert "did not answer for too long" in job.error_message
+    assert "refunded" in job.error_message
+    assert job.submit_retrying_until is None
     assert _settlements(job) == ["refund"]
     assert credit_balance(user=funded) == 1000
+    (message,) = mailoutbox
+    assert message.to == [funded.email]
+    assert "refunded" in message.body or "yours again" in message.body
+    assert str(job.pk) in message.body
 
 
-def test_the_retry_policy_backs_off_with_jitter_and_ends():
-    task = remote_job_submit_task
-    assert task.autoretry_for == (replicate_gateway.ReplicateUnavailable,)
-    assert task.retry_jitter is True
-    assert task.retry_backoff and task.retry_backoff_max
-    assert task.max_retries and task.max_retries < 20
-    assert task.acks_late
+def test_a_submission_that_ends_in_time_clears_nothing_it_should_not(
+    kind, funded, replicate_backend
+):
+    """The outage ends before the deadline: the next try (here, reconciliation's) succeeds."""
+    replicate_backend.configure(error_every=1, error_status=503)
+    job = kind.make(funded, status=JobStatus.QUEUED)
+    remote_job_submit_task.delay(kind.name, str(job.pk))
+    replicate_backend.configure(error_every=0)
+    # Its retry is long due (its task was lost), and the window in which a create answered
+    # 503 might still appear on Replicate has passed: what reconciliation then does.
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    type(job).objects.filter(pk=job.pk).update(
+        submit_retry_at=an_hour_ago, last_event_at=an_hour_ago, submitted_at=an_hour_ago
+    )
+    assert kind.lifecycle.reconcile(quiet_for=timedelta(minutes=1)) == 1
+    job.refresh_from_db()
+    assert job.replicate_id and job.status not in (JobStatus.FAILED, JobStatus.CANCELED)
+    assert job.submit_retrying_until is None
+
+
+def test_reconciliation_leaves_a_submission_waiting_for_its_retry_alone(kind, funded, monkeypatch):
+    job = kind.make(funded, status=JobStatus.SUBMITTING)
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    type(job).objects.filter(pk=job.pk).update(
+        last_event_at=an_hour_ago,
+        submitted_at=an_hour_ago,
+        submit_failing_since=an_hour_ago,
+        submit_retry_at=timezone.now() + timedelta(seconds=90),
+    )
+    sent = []
+    monkeypatch.setattr(remote_job_submit_task, "delay", lambda *args: sent.append(args))
+    assert kind.lifecycle.reconcile(quiet_for=timedelta(minutes=1)) == 0
+    # Its task was lost: the retry is long overdue, and reconciliation sends it again.
+    type(job).objects.filter(pk=job.pk).update(submit_retry_at=an_hour_ago)
+    assert kind.lifecycle.reconcile(quiet_for=timedelta(minutes=1)) == 1
+    assert sent == [(kind.name, str(job.pk))]
+
+
+def test_the_retry_policy_backs_off_with_full_jitter_and_ends_at_a_deadline(settings):
+    settings.REPLICATE_TASK_RETRY_BACKOFF_SECONDS = 2
+    settings.REPLICATE_TASK_RETRY_BACKOFF_MAX_SECONDS = 120
+    for attempt, ceiling in [(0, 2), (1, 4), (3, 16), (6, 120), (30, 120)]:
+        waits = [backoff_wait(attempt) for _ in range(200)]
+        assert all(0 <= wait <= ceiling for wait in waits)
+        assert max(waits) > ceiling / 2 and min(waits) < ceiling / 2  # spread, not fixed
+    assert remote_job_submit_task.max_retries is None  # bounded by time, not by a count
+    assert remote_job_submit_task.acks_late
+    assert remote_job_refresh_task.max_retries and remote_job_refresh_task.max_retries < 20
+    assert remote_job_refresh_task.retry_jitter is True
 
 
 def test_submitting_twice_sends_once(kind, funded, replicate_backend):

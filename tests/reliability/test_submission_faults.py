@@ -14,141 +14,35 @@ remote job and one charge:
 
 from __future__ import annotations
 
-import io
 import secrets
 import time
-from datetime import timedelta
 
 import httpx
 import pytest
-from django.core.files.base import ContentFile
 from django.utils import timezone
-from PIL import Image
 
-from accounts.models import CreditEntry
 from accounts.selectors import credit_balance
-from accounts.services import credits_grant, credits_reserve
 from core import replicate_gateway
 from core.models import JobStatus, WebhookDelivery
-from core.remote_jobs.tasks import remote_job_submit_task, remote_jobs_reconcile_task
+from core.remote_jobs.tasks import remote_jobs_reconcile_task
 from core.webhooks import webhook_url
 from gallery.models import Generation
-from tests.gallery.factories import ready_lora_model, train_version
-from tests.reliability.workers import workers_running
+from tests.reliability.jobs import (
+    CREDITS,
+    FAST_RETRIES,
+    PAUSED_AFTER_CREATE,
+    charges,
+    generate,
+    predictions_since,
+    train,
+    trainings_since,
+    versions_of,
+    wait_for_end,
+)
 from tests.simulator_fixtures import wait_until
-from trainings.models import Dataset, DatasetImage, LoraModel, TrainingRun
+from trainings.models import LoraModel
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-CREDITS = 1000
-# The workers' Replicate timeout: the create window (when a create not found yet may still
-# appear) is twice that.
-TIMEOUT = "1"
-FAST_RETRIES = {
-    "REPLICATE_TIMEOUT_SECONDS": TIMEOUT,
-    "REPLICATE_TASK_RETRY_BACKOFF_SECONDS": "1",
-    "REPLICATE_TASK_RETRY_BACKOFF_MAX_SECONDS": "2",
-    "TRAINING_RECONCILE_AFTER_SECONDS": "1",
-    "GENERATION_RECONCILE_AFTER_SECONDS": "1",
-}
-PAUSED_AFTER_CREATE = {**FAST_RETRIES, "REMOTE_JOBS_TEST_PAUSE_AFTER_CREATE_SECONDS": "60"}
-
-
-@pytest.fixture
-def workers(transactional_db, settings, replicate_backend, live_server, tmp_path):
-    yield from workers_running(settings=settings, live_server=live_server, tmp_path=tmp_path)
-
-
-@pytest.fixture(scope="module")
-def trained(replicate_simulator):
-    return train_version(replicate_simulator)
-
-
-@pytest.fixture
-def since():
-    time.sleep(0.05)  # every remote job of earlier tests is older (the simulator counts in ms)
-    return timezone.now() - timedelta(milliseconds=10)
-
-
-@pytest.fixture
-def funded(owner):
-    credits_grant(user=owner, amount=CREDITS, reason="test credits")
-    return owner
-
-
-def _generate(user, trained, as_user) -> Generation:
-    lora = ready_lora_model(user, trained, trigger_word="ZORVEK", name="Me")
-    response = as_user(user).post(
-        "/api/v1/generations/",
-        {"lora_model": str(lora.id), "prompt": f"me {secrets.token_hex(4)}", "seed": 11},
-        format="json",
-    )
-    assert response.status_code == 201, response.json()
-    return Generation.objects.get(pk=response.json()["generations"][0]["id"])
-
-
-def _photo() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 64), (200, 150, 120)).save(buffer, "JPEG")
-    return buffer.getvalue()
-
-
-def _train(user) -> TrainingRun:
-    """A run as `training_run_start` leaves it: queued, credits reserved, its task sent."""
-    lora_model = LoraModel.objects.create(
-        owner=user,
-        name="Me",
-        trigger_word=f"ZOR{secrets.token_hex(3).upper()}",
-        status=LoraModel.Status.TRAINING,
-    )
-    dataset = Dataset.objects.create(owner=user, name="me")
-    photo = DatasetImage(dataset=dataset, original_name="me.jpg", status="ready")
-    photo.training_file.save("me.jpg", ContentFile(_photo()), save=False)
-    photo.save()
-    run = TrainingRun.objects.create(
-        owner=user,
-        dataset=dataset,
-        lora_model=lora_model,
-        total_steps=100,
-        cost_estimate=20,
-        parameters={"steps": 100},
-    )
-    credits_reserve(user=user, amount=20, reason="test", reference=run.credit_reference)
-    remote_job_submit_task.delay("training", str(run.id))
-    return run
-
-
-def _ended(job, timeout: float = 20.0):
-    def done():
-        job.refresh_from_db()
-        return job.is_terminal
-
-    wait_until(done, timeout=timeout, interval=0.1, message=f"{job} did not end: {job.status}")
-    return job
-
-
-def _charges(job) -> list[str]:
-    return sorted(
-        CreditEntry.objects.filter(reference=job.credit_reference)
-        .exclude(kind=CreditEntry.Kind.RESERVE)
-        .values_list("kind", flat=True)
-    )
-
-
-def _predictions_since(since, prompt: str) -> list[replicate_gateway.RemoteJob]:
-    found = replicate_gateway.predictions_created_between(since=since)
-    return [remote for remote in found if prompt in remote.input.get("prompt", "")]
-
-
-def _trainings_since(since, trigger_word: str) -> list[replicate_gateway.RemoteJob]:
-    found = replicate_gateway.trainings_created_since(since=since)
-    return [remote for remote in found if remote.input.get("trigger_word") == trigger_word]
-
-
-def _versions_of(simulator, full_name: str) -> list[str]:
-    model = simulator.client().models.get(full_name)
-    return [version.id for version in model.versions.list().results]
-
 
 # --- The worker dies between the create and the commit ------------------------------------------
 
@@ -157,22 +51,22 @@ def test_a_generation_whose_worker_died_after_the_create_runs_once_and_charges_o
     workers, funded, trained, as_user, since
 ):
     first = workers.start(**PAUSED_AFTER_CREATE)
-    generation = _generate(funded, trained, as_user)
+    generation = generate(funded, trained, as_user)
     workers.wait_for_line(first, "before recording it")
     workers.kill(first)
     generation.refresh_from_db()
     assert generation.status == JobStatus.SUBMITTING and generation.replicate_id is None
-    (created,) = _predictions_since(since, generation.prompt)
+    (created,) = predictions_since(since, generation.prompt)
 
     workers.start(**FAST_RETRIES)
     remote_jobs_reconcile_task.delay()  # what beat runs every RECONCILE_INTERVAL_SECONDS
-    ended = _ended(generation)
+    ended = wait_for_end(generation)
 
     assert ended.status == JobStatus.SUCCEEDED, ended.error_message
     assert ended.replicate_id == created.id
-    assert [remote.id for remote in _predictions_since(since, generation.prompt)] == [created.id]
+    assert [remote.id for remote in predictions_since(since, generation.prompt)] == [created.id]
     assert created.version == trained.version_id
-    assert _charges(ended) == ["capture"]
+    assert charges(ended) == ["capture"]
     assert credit_balance(user=funded) == CREDITS - ended.cost
     assert ended.images.count() == ended.num_outputs
 
@@ -181,27 +75,27 @@ def test_a_training_whose_worker_died_after_the_create_runs_once_and_charges_onc
     workers, funded, simulator, since
 ):
     first = workers.start(**PAUSED_AFTER_CREATE)
-    run = _train(funded)
+    run = train(funded)
     workers.wait_for_line(first, "before recording it")
     workers.kill(first)
     run.refresh_from_db()
     assert run.status == JobStatus.SUBMITTING and run.replicate_id is None
     trigger_word = run.lora_model.trigger_word
-    (created,) = _trainings_since(since, trigger_word)
+    (created,) = trainings_since(since, trigger_word)
 
     workers.start(**FAST_RETRIES)
     remote_jobs_reconcile_task.delay()
-    ended = _ended(run)
+    ended = wait_for_end(run)
 
     assert ended.status == JobStatus.SUCCEEDED, ended.error_message
     assert ended.replicate_id == created.id
-    assert [remote.id for remote in _trainings_since(since, trigger_word)] == [created.id]
+    assert [remote.id for remote in trainings_since(since, trigger_word)] == [created.id]
     # One training, so one version pushed to the person's model.
     destination = LoraModel.objects.get(pk=run.lora_model_id)
-    assert _versions_of(simulator, destination.replicate_full_name) == [
+    assert versions_of(simulator, destination.replicate_full_name) == [
         destination.current_version.replicate_version_id
     ]
-    assert _charges(ended) == ["capture"]
+    assert charges(ended) == ["capture"]
     assert credit_balance(user=funded) == CREDITS - 20
 
 
@@ -217,7 +111,7 @@ def test_a_generation_whose_create_timed_out_but_was_made_runs_once(
     adopted once it is found."""
     workers.start(**FAST_RETRIES)
     simulator.configure(slow_seconds=2.5)  # every /v1 answer: longer than the 1 s timeout
-    generation = _generate(funded, trained, as_user)
+    generation = generate(funded, trained, as_user)
     with httpx.Client(timeout=10) as http:
 
         def created() -> bool:
@@ -232,25 +126,25 @@ def test_a_generation_whose_create_timed_out_but_was_made_runs_once(
     generation.refresh_from_db()
     assert generation.replicate_id is None  # its worker has had no answer yet
     simulator.configure(slow_seconds=0)
-    ended = _ended(generation)
+    ended = wait_for_end(generation)
 
     assert ended.status == JobStatus.SUCCEEDED, ended.error_message
-    assert [r.id for r in _predictions_since(since, generation.prompt)] == [ended.replicate_id]
-    assert _charges(ended) == ["capture"]
+    assert [r.id for r in predictions_since(since, generation.prompt)] == [ended.replicate_id]
+    assert charges(ended) == ["capture"]
 
 
 def test_a_training_whose_create_answer_was_lost_runs_once(workers, funded, simulator, since):
     """The training is created at once, its answer comes after our timeout."""
     worker = workers.start(**FAST_RETRIES)
     simulator.configure(slow_create_seconds=2)
-    run = _train(funded)
-    ended = _ended(run)
+    run = train(funded)
+    ended = wait_for_end(run)
 
     assert ended.status == JobStatus.SUCCEEDED, ended.error_message
     trigger_word = run.lora_model.trigger_word
-    assert [r.id for r in _trainings_since(since, trigger_word)] == [ended.replicate_id]
+    assert [r.id for r in trainings_since(since, trigger_word)] == [ended.replicate_id]
     assert "adopted replicate job" in worker.log_text()
-    assert _charges(ended) == ["capture"]
+    assert charges(ended) == ["capture"]
 
 
 # --- A remote job no row claims --------------------------------------------------------------

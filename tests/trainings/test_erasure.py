@@ -15,16 +15,16 @@ from replicate.exceptions import ReplicateError
 from accounts.deletion import account_deletion_request, account_erase
 from core import replicate_gateway
 from core.models import WebhookDelivery
+from core.remote_jobs.files import (
+    remote_file_remember,
+    remote_files_forget,
+    remote_files_forget_on_commit,
+)
 from tests.factories import TEST_PASSWORD
 from tests.gallery.factories import make_generation
 from tests.trainings.portraits import portrait_jpegs
 from trainings.models import LoraModel, TrainingRun
 from trainings.services import lora_model_create, lora_model_delete, lora_model_remote_ensure
-from trainings.services.archives import (
-    training_archive_forget,
-    training_archive_forget_on_commit,
-    training_archive_remember,
-)
 
 pytestmark = pytest.mark.django_db
 
@@ -95,25 +95,6 @@ def _zip_upload() -> str:
     )
 
 
-def _simulator_file_ids(simulator) -> set[str]:
-    """Every file the simulator lists (`GET /v1/files`, all pages)."""
-    ids: set[str] = set()
-    url = "/v1/files"
-    with simulator.http() as http:
-        while url:
-            page = http.get(url).raise_for_status().json()
-            ids |= {item["id"] for item in page["results"]}
-            url = page.get("next")
-    return ids
-
-
-def _file_exists(simulator, file_id: str) -> bool:
-    with simulator.http() as http:
-        status = http.get(f"/v1/files/{file_id}").status_code
-    assert status in (200, 404)
-    return status == 200
-
-
 def _run(user, *, word: str, **fields) -> TrainingRun:
     return TrainingRun.objects.create(
         owner=user,
@@ -126,10 +107,10 @@ def _run(user, *, word: str, **fields) -> TrainingRun:
 
 def test_file_delete_deletes_and_then_finds_it_already_gone(replicate_backend):
     file_id = replicate_gateway.file_id_from_url(_zip_upload())
-    assert file_id in _simulator_file_ids(replicate_backend)
+    assert file_id in replicate_backend.file_ids()
     assert replicate_gateway.file_delete(file_id=file_id) is True
-    assert not _file_exists(replicate_backend, file_id)
-    assert file_id not in _simulator_file_ids(replicate_backend)
+    assert not replicate_backend.file_exists(file_id)
+    assert file_id not in replicate_backend.file_ids()
     assert replicate_gateway.file_delete(file_id=file_id) is False  # a 404 is done
 
 
@@ -152,22 +133,22 @@ def test_only_a_files_api_url_gives_a_file_id(url):
 def test_a_runs_zips_are_all_forgotten_and_forgetting_again_is_harmless(owner, replicate_backend):
     run = _run(owner, word="ZORVAK")
     # Two submission attempts, two uploads: the training adopted may use either.
-    first = training_archive_remember(run=run, file_url=_zip_upload())
-    second = training_archive_remember(run=run, file_url=_zip_upload())
+    first = remote_file_remember(job=run, file_url=_zip_upload())
+    second = remote_file_remember(job=run, file_url=_zip_upload())
     replicate_gateway.file_delete(file_id=first)  # one already gone (deleted, or expired)
-    assert training_archive_forget(run=run) == 1
-    assert not _file_exists(replicate_backend, second)
+    assert remote_files_forget(job=run) == 1
+    assert not replicate_backend.file_exists(second)
     run.refresh_from_db()
     assert run.replicate_file_ids == []
-    assert training_archive_forget(run=run) == 0
+    assert remote_files_forget(job=run) == 0
 
 
 def test_a_zip_that_could_not_be_deleted_stays_listed_for_later(
     owner, replicate_backend, monkeypatch
 ):
     run = _run(owner, word="ZORVAK")
-    kept = training_archive_remember(run=run, file_url=_zip_upload())
-    deleted = training_archive_remember(run=run, file_url=_zip_upload())
+    kept = remote_file_remember(job=run, file_url=_zip_upload())
+    deleted = remote_file_remember(job=run, file_url=_zip_upload())
     real_delete = replicate_gateway.file_delete
 
     def flaky_delete(*, file_id):
@@ -177,33 +158,33 @@ def test_a_zip_that_could_not_be_deleted_stays_listed_for_later(
 
     monkeypatch.setattr(replicate_gateway, "file_delete", flaky_delete)
     with pytest.raises(replicate_gateway.ReplicateUnavailable):
-        training_archive_forget(run=run)
+        remote_files_forget(job=run)
     run.refresh_from_db()
     assert run.replicate_file_ids == [kept]
-    assert not _file_exists(replicate_backend, deleted)
+    assert not replicate_backend.file_exists(deleted)
 
 
 def test_the_zips_go_once_the_end_of_the_run_commits(owner, replicate_backend):
     run = _run(owner, word="ZORVAK")
-    file_id = training_archive_remember(run=run, file_url=_zip_upload())
+    file_id = remote_file_remember(job=run, file_url=_zip_upload())
     with pytest.raises(RuntimeError), transaction.atomic():
-        training_archive_forget_on_commit(run=run)
+        remote_files_forget_on_commit(job=run)
         raise RuntimeError("the run's end rolled back")
-    assert _file_exists(replicate_backend, file_id)
+    assert replicate_backend.file_exists(file_id)
     with TestCase.captureOnCommitCallbacks(execute=True), transaction.atomic():
-        training_archive_forget_on_commit(run=run)
-        assert _file_exists(replicate_backend, file_id)  # not before the commit
-    assert not _file_exists(replicate_backend, file_id)
+        remote_files_forget_on_commit(job=run)
+        assert replicate_backend.file_exists(file_id)  # not before the commit
+    assert not replicate_backend.file_exists(file_id)
 
 
 def test_deleting_an_account_leaves_none_of_its_zips_on_replicate_nor_its_deliveries(
     owner, other_user, replicate_backend
 ):
     mine = _run(owner, word="ZORVAK")
-    my_files = {training_archive_remember(run=mine, file_url=_zip_upload()) for _ in range(2)}
+    my_files = {remote_file_remember(job=mine, file_url=_zip_upload()) for _ in range(2)}
     generation = make_generation(owner, replicate_id=f"pr{uuid.uuid4().hex[:24]}")
     theirs = _run(other_user, word="KELVOD")
-    their_file = training_archive_remember(run=theirs, file_url=_zip_upload())
+    their_file = remote_file_remember(job=theirs, file_url=_zip_upload())
     their_generation = make_generation(other_user, replicate_id=f"pr{uuid.uuid4().hex[:24]}")
     for remote_id in (
         mine.replicate_id,
@@ -219,9 +200,9 @@ def test_deleting_an_account_leaves_none_of_its_zips_on_replicate_nor_its_delive
     account_deletion_request(user=owner, password=TEST_PASSWORD)
     assert account_erase(user_id=owner.pk)
 
-    listed = _simulator_file_ids(replicate_backend)
+    listed = replicate_backend.file_ids()
     assert not my_files & listed
-    assert not any(_file_exists(replicate_backend, file_id) for file_id in my_files)
+    assert not any(replicate_backend.file_exists(file_id) for file_id in my_files)
     assert their_file in listed
     remaining = set(WebhookDelivery.objects.values_list("remote_id", flat=True))
     assert remaining == {theirs.replicate_id, their_generation.replicate_id}

@@ -21,6 +21,13 @@ class TrainingRunOutput(serializers.ModelSerializer):
     retry_of = serializers.UUIDField(source="retry_of_id", read_only=True, allow_null=True)
     progress = serializers.FloatField(read_only=True)
     log_tail = serializers.SerializerMethodField()
+    retrying_until = serializers.DateTimeField(
+        source="submit_retrying_until",
+        read_only=True,
+        allow_null=True,
+        help_text="Set while Replicate does not answer the submission: the time until which "
+        "it is tried again. Past it, the job fails and its credits are refunded.",
+    )
 
     class Meta:
         model = TrainingRun
@@ -40,6 +47,7 @@ class TrainingRunOutput(serializers.ModelSerializer):
             "cost_estimate",
             "cost_actual",
             "error_message",
+            "retrying_until",
             "created_at",
             "submitted_at",
             "started_at",

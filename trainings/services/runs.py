@@ -21,14 +21,13 @@ from core import replicate_gateway
 from core.broker import broker_ready_check
 from core.exceptions import Conflict, DomainError, NotFound
 from core.models import ReplicateJob
-from core.remote_jobs import RemoteJobLifecycle, lifecycle_register
+from core.remote_jobs import RemoteJobLifecycle, lifecycle_register, remote_file_remember
 from core.remote_jobs.tasks import remote_job_submit_task
 from core.webhooks import webhook_url
 from moderation.strikes import suspension_check
 
 from ..models import Dataset, DatasetImage, LoraModel, LoraVersion, TrainingRun
 from ..selectors import dataset_report
-from .archives import training_archive_forget_on_commit, training_archive_remember
 from .datasets import dataset_training_archive
 from .lora_models import lora_model_remote_ensure
 from .parameters import TrainingParameters
@@ -114,7 +113,7 @@ class TrainingRunLifecycle(RemoteJobLifecycle):
                 data=archive, filename=f"{run.dataset_id}.zip", content_type="application/zip"
             )
         # Remembered at once: the photos are deleted from Replicate when the run ends.
-        training_archive_remember(run=run, file_url=images_url)
+        remote_file_remember(job=run, file_url=images_url)
         return parameters.trainer_input(images_url=images_url, trigger_word=lora_model.trigger_word)
 
     def remote_create(self, job: TrainingRun, remote_input: dict) -> replicate_gateway.RemoteJob:
@@ -156,7 +155,6 @@ class TrainingRunLifecycle(RemoteJobLifecycle):
         return None
 
     def on_succeeded(self, job: TrainingRun, remote: replicate_gateway.RemoteJob | None) -> None:
-        training_archive_forget_on_commit(run=job)  # the trainer no longer needs the photos
         lora_model = LoraModel.objects.select_for_update().get(pk=job.lora_model_id)
         version, _ = LoraVersion.objects.get_or_create(
             replicate_version_id=remote.output_version_id,
@@ -174,7 +172,10 @@ class TrainingRunLifecycle(RemoteJobLifecycle):
         training_run_notify_task.delay_on_commit(str(job.id))
 
     def on_ended_without_output(self, job: TrainingRun) -> None:
-        training_archive_forget_on_commit(run=job)
+        if job.status == Status.FAILED:  # a cancel was the person's own doing
+            from ..tasks import training_run_notify_task
+
+            training_run_notify_task.delay_on_commit(str(job.id))
         # The model keeps the version it had; a model that never trained is marked failed.
         LoraModel.objects.filter(pk=job.lora_model_id, current_version__isnull=True).update(
             status=LoraModel.Status.FAILED

@@ -1,0 +1,31 @@
+"""Celery tasks of the gallery app: each takes ids, re-reads, and is safe to run twice."""
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from .models import Generation
+
+
+@shared_task(acks_late=True)
+def generation_not_started_notify_task(generation_id: str) -> None:
+    """E-mail the owner of a generation that failed because Replicate did not answer in time.
+
+    Other failures are shown on the page the person is waiting on; this one comes after the
+    retry window (minutes), when they may have left."""
+    generation = Generation.objects.select_related("owner").filter(pk=generation_id).first()
+    if generation is None or generation.status != Generation.Status.FAILED:
+        return
+    context = {
+        "generation": generation,
+        "user": generation.owner,
+        "url": settings.PUBLIC_BASE_URL + reverse("gallery:generation", args=[generation.id]),
+    }
+    send_mail(
+        subject="Your pictures could not be started",
+        message=render_to_string("gallery/email/generation_not_started.txt", context),
+        from_email=None,
+        recipient_list=[generation.owner.email],
+    )
