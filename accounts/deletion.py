@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-from core.broker import broker_ready_check
+from core.broker import enqueues_work
 from core.exceptions import DomainError
 from core.files import storage_folder_delete
 
@@ -51,13 +51,13 @@ def register_eraser(eraser: Eraser, *, name: str | None = None) -> None:
     _erasers[key] = eraser
 
 
+@enqueues_work
 def account_deletion_request(*, user: User, password: str) -> User:
     """Start deleting an account: it stops working at once, the erasing runs in the background."""
     from .tasks import account_delete_task  # the tasks module imports this one
 
     if not user.check_password(password):
         raise DomainError("Your password is not correct.", field="password", code="wrong_password")
-    broker_ready_check()  # the account stays as it is when the erasing could not be queued
     with transaction.atomic():
         User.objects.filter(pk=user.pk, deletion_requested_at__isnull=True).update(
             deletion_requested_at=timezone.now()

@@ -35,7 +35,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from core.broker import broker_ready_check
+from core.broker import enqueues_work
 
 from .models import DataExport, User
 from .selectors import (
@@ -129,12 +129,12 @@ def _export_account(*, user: User, archive: ExportArchive) -> None:
     )
 
 
+@enqueues_work
 def data_export_request(*, user: User) -> DataExport:
     """Ask for an export; while one is being prepared, that one is returned."""
     from .tasks import data_export_build_task  # the tasks module imports this one
 
     data_export_prune(user=user)
-    broker_ready_check()  # nothing is written when its task could not be sent
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
         export = data_export_open(user=user)

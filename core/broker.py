@@ -3,9 +3,10 @@
 Tasks are enqueued after commit (`delay_on_commit`), so a write made while the broker is down
 would commit and then fail to enqueue: a generation queued with its credits reserved and no
 task to send it. A service whose write must enqueue (a generation, a dataset upload, a training
-run, a data export, an account deletion) calls `broker_ready_check()` before it writes
-anything: while the broker does not answer, it raises BrokerUnavailable, which the API answers
-503 with `Retry-After`, and nothing is written. Reads need no broker and keep working.
+run, a data export, an account deletion) is decorated with `@enqueues_work`, which checks the
+broker before the service writes anything: while the broker does not answer, it raises
+BrokerUnavailable, which the API answers 503 with `Retry-After`, and nothing is written. Reads
+need no broker and keep working.
 
 The check and the enqueue are two moments: should the broker go down between them (a few
 milliseconds), the enqueue after commit still fails; the API then answers 503 as well
@@ -14,7 +15,10 @@ milliseconds), the enqueue after commit still fails; the API then answers 503 as
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
 from celery import current_app
 from kombu.exceptions import OperationalError
@@ -22,6 +26,9 @@ from kombu.exceptions import OperationalError
 from .exceptions import DomainError
 
 logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 RETRY_AFTER_SECONDS = 30
 CHECK_TIMEOUT_SECONDS = 1.0
@@ -63,3 +70,16 @@ def broker_ready_check() -> None:
     except Exception as error:  # whatever the transport raises, the answer is "not now"
         logger.warning("broker unavailable, write refused with 503: %r", error)
         raise BrokerUnavailable() from error
+
+
+def enqueues_work(service: Callable[P, R]) -> Callable[P, R]:
+    """For a service whose write is useful only with the task it enqueues: the broker is checked
+    before the service runs (before its transaction opens, when it is the outer decorator), so
+    nothing is written while no task could be sent."""
+
+    @functools.wraps(service)
+    def checked(*args: P.args, **kwargs: P.kwargs) -> R:
+        broker_ready_check()
+        return service(*args, **kwargs)
+
+    return checked

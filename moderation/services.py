@@ -1,15 +1,20 @@
-"""Writes of the moderation app: prompt rules (audited), stopped prompts, the audit trail."""
+"""Writes of the moderation app: prompt rules (audited) and stopped prompts.
+
+The audit trail is `moderation.audit`; strikes and suspensions, `moderation.strikes`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import models, transaction
+from django.db import transaction
 
 from core.exceptions import DomainError
 
+from .audit import audit_record
 from .models import AuditRecord, PromptBlock, PromptRule, RuleAction
 from .prompts import Verdict, prompt_screen
+from .strikes import strike_add
 
 
 class PromptBlocked(DomainError):
@@ -20,44 +25,6 @@ class PromptBlocked(DomainError):
     def __init__(self, verdict: Verdict):
         super().__init__(verdict.message, field="prompt")
         self.verdict = verdict
-
-
-# --- Audit trail ----------------------------------------------------------------------------
-
-
-def audit_record(
-    *,
-    actor,
-    action: str,
-    target: models.Model | None = None,
-    object_type: str = "",
-    object_id: str | int = "",
-    summary: str = "",
-    before: dict | None = None,
-    after: dict | None = None,
-    reason: str = "",
-) -> AuditRecord:
-    """Append one record: who (`actor`, may be None for the system) did `action` to what, why.
-
-    The object is `target`, or `object_type` ("app_label.model") and `object_id`.
-    """
-    if target is not None:
-        object_type = object_type or target._meta.label_lower
-        object_id = object_id or target.pk
-    changes = {}
-    if before is not None:
-        changes["before"] = before
-    if after is not None:
-        changes["after"] = after
-    return AuditRecord.objects.create(
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        action=action,
-        object_type=object_type,
-        object_id="" if object_id is None else str(object_id),
-        summary=summary[:300],
-        changes=changes,
-        reason=reason or "",
-    )
 
 
 def prompt_rule_audit(
@@ -162,8 +129,6 @@ def prompt_guard(*, user, prompt: str, source: str) -> Verdict | None:
     block = prompt_block_record(user=user, prompt=prompt, verdict=verdict, source=source)
     if verdict.blocks:
         if user is not None and user.is_authenticated:
-            from .strikes import strike_add  # strikes.py builds on this module's audit trail
-
             strike_add(
                 user=user,
                 kind="blocked_prompt",

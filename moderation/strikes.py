@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from core.exceptions import DomainError, LimitExceeded
 
+from .audit import audit_record
 from .models import Strike, Suspension
-from .services import audit_record
 
 logger = logging.getLogger(__name__)
 

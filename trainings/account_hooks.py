@@ -1,4 +1,5 @@
-"""What the accounts app needs from trainings: usage counts for quotas, and account erasure."""
+"""What the accounts app needs from trainings: usage counts for quotas, account erasure and
+data export."""
 
 import contextlib
 import logging
@@ -53,3 +54,87 @@ def erase_trainings_data(*, user) -> None:
     runs.delete()
     LoraModel.objects.filter(owner=user).delete()
     Dataset.objects.filter(owner=user).delete()
+
+
+def export_trainings(*, user, archive) -> None:
+    """Datasets with their photos (as prepared for training) and captions, models with their
+    trigger words and versions, and training runs with their parameters and costs."""
+    datasets = [
+        {
+            "id": str(dataset.id),
+            "name": dataset.name,
+            "target_size": dataset.target_size,
+            "created_at": dataset.created_at,
+            "photos": [
+                _photo_export(image, archive) for image in dataset.images.order_by("created_at")
+            ],
+        }
+        for dataset in Dataset.objects.filter(owner=user).order_by("created_at")
+    ]
+    archive.add_json("trainings/datasets.json", datasets)
+    archive.add_json(
+        "trainings/models.json",
+        [
+            {
+                "id": str(lora_model.id),
+                "name": lora_model.name,
+                "trigger_word": lora_model.trigger_word,
+                "status": lora_model.status,
+                "created_at": lora_model.created_at,
+                "versions": [
+                    {
+                        "replicate_version": version.replicate_version_id,
+                        "training_run": str(version.training_run_id or ""),
+                        "created_at": version.created_at,
+                        "current": version.pk == lora_model.current_version_id,
+                    }
+                    for version in lora_model.versions.order_by("created_at")
+                ],
+            }
+            for lora_model in LoraModel.objects.filter(owner=user).order_by("created_at")
+        ],
+    )
+    archive.add_json(
+        "trainings/runs.json",
+        [
+            {
+                "id": str(run.id),
+                "model": str(run.lora_model_id),
+                "dataset": str(run.dataset_id) if run.dataset_id else None,
+                "status": run.status,
+                "parameters": run.parameters,
+                "photos": run.image_count,
+                "credits_reserved": run.cost_estimate,
+                "credits_charged": run.cost_actual if run.status == "succeeded" else 0,
+                "error": run.error_message,
+                "created_at": run.created_at,
+                "started_at": run.started_at,
+                "completed_at": run.completed_at,
+            }
+            for run in TrainingRun.objects.filter(owner=user).order_by("created_at")
+        ],
+    )
+
+
+def _photo_export(image, archive) -> dict:
+    """A dataset photo's row, its file (as prepared for training) added to the archive."""
+    row = {
+        "id": str(image.id),
+        "original_name": image.original_name,
+        "status": image.status,
+        "rejection": image.rejection_message,
+        "caption": image.caption,
+        "width": image.width,
+        "height": image.height,
+        "created_at": image.created_at,
+        "file": None,
+    }
+    if image.training_file:
+        extension = image.training_file.name.rsplit(".", 1)[-1]
+        name = f"datasets/{image.dataset_id}/{image.id}.{extension}"
+        try:
+            archive.add_storage_file(name, image.training_file.name)
+            row["file"] = name
+        except FileNotFoundError:
+            logger.warning("export: dataset photo %s is missing", image.training_file.name)
+    return row

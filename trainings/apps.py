@@ -7,6 +7,7 @@ class TrainingsConfig(AppConfig):
 
     def ready(self):
         from accounts.deletion import register_eraser
+        from accounts.exports import register_exporter
         from accounts.quotas import register_usage_counter
 
         from . import account_hooks, tasks  # noqa: F401 (tasks: registered with Celery)
@@ -16,3 +17,4 @@ class TrainingsConfig(AppConfig):
         register_usage_counter("trainings_per_month", account_hooks.count_trainings)
         register_usage_counter("storage_bytes", dataset_storage_bytes)
         register_eraser(account_hooks.erase_trainings_data, name="trainings")
+        register_exporter(account_hooks.export_trainings, name="trainings")

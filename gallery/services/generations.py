@@ -24,7 +24,7 @@ from django.db import transaction
 from accounts.quotas import quota_check
 from accounts.services import credits_reserve
 from core import replicate_gateway
-from core.broker import broker_ready_check
+from core.broker import enqueues_work
 from core.exceptions import DomainError, InvalidInput
 from core.remote_jobs import RemoteJobLifecycle, lifecycle_register, remote_file_remember
 from core.remote_jobs.tasks import remote_job_submit_task
@@ -213,6 +213,7 @@ def _check_request(*, user, lora_model, asked: GenerationRequest) -> dict[str, A
     }
 
 
+@enqueues_work
 def generation_create(*, user, lora_model, asked: GenerationRequest) -> list[Generation]:
     """Check, reserve credits and queue 1 to n generations; each is sent by a task.
 
@@ -221,7 +222,6 @@ def generation_create(*, user, lora_model, asked: GenerationRequest) -> list[Gen
     """
     suspension_check(user=user)
     plan = _check_request(user=user, lora_model=lora_model, asked=asked)
-    broker_ready_check()  # nothing is written when its task could not be sent
     target, label = _target_of(lora_model)
     batch_id = uuid.uuid4() if asked.batch > 1 else None
     seed = plan["sent"].get("seed")

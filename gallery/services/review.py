@@ -17,8 +17,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.exceptions import Conflict, DomainError
+from moderation.audit import audit_record
 from moderation.classifier import image_classify
-from moderation.services import audit_record
 from moderation.strikes import strike_add
 
 from ..models import GeneratedImage, ImageDecision, ImageReport, ImageScan, ShareLink
@@ -87,11 +87,14 @@ def review_reason(image: GeneratedImage) -> str:
     if category:
         return f"Prompt rule: {category.replace('_', ' ')}"
     scan = getattr(image, "scan", None)
-    if scan is None:
-        return "Reported" if image.reports.exists() else "Not scanned yet"
-    if scan.verdict == ImageScan.Verdict.HELD:
+    if scan is not None and scan.verdict == ImageScan.Verdict.HELD:
         return _REVIEW_REASONS.get(scan.reason, "Held by the safety scan")
-    return "Reported"
+    if image.reports.filter(status=ImageReport.Status.OPEN).exists():
+        return "Reported"
+    if scan is None:
+        return "Not scanned yet"
+    # Passed the scan, reported by no one: listed only among earlier decisions.
+    return "Passed the safety scan"
 
 
 @transaction.atomic

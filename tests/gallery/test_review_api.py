@@ -17,6 +17,7 @@ from gallery.services import (
     collection_create,
     collection_images_add,
     image_decide,
+    review_reason,
     share_link_create,
     share_link_revoke,
     share_link_token,
@@ -496,3 +497,14 @@ def test_another_user_never_sees_the_reason(as_user, owner, other_user):
     request.user = owner
     data = ImageOutput(rejected, context={"request": request}).data
     assert data["moderation_reason"] == "Private"
+
+
+def test_a_picture_is_called_reported_only_while_a_report_is_open(owner):
+    image = make_image(owner)
+    ImageScan.objects.create(image=image, verdict=ImageScan.Verdict.APPROVED, scores={})
+    image.refresh_from_db()
+    assert review_reason(image) == "Passed the safety scan"
+    report = ImageReport.objects.create(image=image, reason="not me")
+    assert review_reason(image) == "Reported"
+    ImageReport.objects.filter(pk=report.pk).update(status=ImageReport.Status.CLOSED)
+    assert review_reason(image) == "Passed the safety scan"

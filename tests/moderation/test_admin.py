@@ -3,9 +3,9 @@ are read-only; moderators get none of these pages."""
 
 import pytest
 
+from moderation.audit import audit_record
 from moderation.models import AuditRecord, PromptBlock, PromptRule
 from moderation.prompts import prompt_screen
-from moderation.services import audit_record
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.services import credits_grant
 from tests.gallery.factories import train_version
 from tests.reliability.jobs import CREDITS
-from tests.reliability.workers import workers_running
+from tests.worker_fixtures import workers_running
 
 
 @pytest.fixture

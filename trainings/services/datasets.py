@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Sum
 
 from accounts.quotas import quota_check
-from core.broker import broker_ready_check
+from core.broker import enqueues_work
 from core.exceptions import DomainError
 
 from .. import archives
@@ -152,6 +152,7 @@ def dataset_zip_add(*, dataset: Dataset, stream) -> UploadResult:
     return dataset_uploads_add(dataset=dataset, archive=stream)
 
 
+@enqueues_work
 def dataset_uploads_add(
     *, dataset: Dataset, files: Iterable[Upload] = (), archive=None
 ) -> UploadResult:
@@ -165,7 +166,6 @@ def dataset_uploads_add(
     stored. Files are written to storage only once the rows are committed, so a transaction
     that rolls back (this one, or one around it) leaves no file behind.
     """
-    broker_ready_check()  # nothing is stored when the photos' processing could not be queued
     uploads = [(name, _as_file(content)) for name, content in files]
     for name, file in uploads:
         # From the size Django counted while streaming it to disk: the file is not read.

@@ -18,7 +18,7 @@ from django.db import transaction
 from accounts.quotas import quota_check
 from accounts.services import credits_reserve
 from core import replicate_gateway
-from core.broker import broker_ready_check
+from core.broker import enqueues_work
 from core.exceptions import Conflict, DomainError, NotFound
 from core.models import ReplicateJob
 from core.remote_jobs import RemoteJobLifecycle, lifecycle_register, remote_file_remember
@@ -189,6 +189,7 @@ training_run_jobs = TrainingRunLifecycle()
 lifecycle_register(training_run_jobs)
 
 
+@enqueues_work
 @transaction.atomic
 def training_run_start(
     *,
@@ -200,7 +201,6 @@ def training_run_start(
 ) -> TrainingRun:
     """Check the dataset, reserve credits and queue the run; submission happens in a task."""
     suspension_check(user=user)
-    broker_ready_check()  # nothing is written when its task could not be sent
     if dataset.owner_id != user.pk or lora_model.owner_id != user.pk:
         raise NotFound("Unknown dataset or model.")
     if lora_model.training_runs.filter(status__in=TrainingRun.ACTIVE).exists():

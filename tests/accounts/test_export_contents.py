@@ -1,0 +1,81 @@
+"""The data export holds everything kept about the person, trainings included: datasets with
+their photos and captions, models with their trigger words and versions, runs with their
+parameters and costs."""
+
+import io
+import json
+import zipfile
+
+import pytest
+from django.core.files.base import ContentFile
+from PIL import Image
+
+from accounts.exports import data_export_build, data_export_request
+from trainings.models import Dataset, DatasetImage, LoraModel, LoraVersion, TrainingRun
+
+pytestmark = pytest.mark.django_db
+
+
+def _jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), (200, 150, 120)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def _export(user) -> zipfile.ZipFile:
+    export = data_export_request(user=user)
+    data_export_build(export_id=export.pk)
+    export.refresh_from_db()
+    with export.file.open("rb") as handle:
+        return zipfile.ZipFile(io.BytesIO(handle.read()))
+
+
+def test_the_export_holds_datasets_photos_captions_models_versions_and_runs(owner, other_user):
+    dataset = Dataset.objects.create(owner=owner, name="Summer")
+    photo = DatasetImage(
+        dataset=dataset, original_name="beach.jpg", status="ready", caption="ZORVEK on a beach"
+    )
+    photo.training_file.save("beach.jpg", ContentFile(_jpeg()), save=False)
+    photo.save()
+    lora_model = LoraModel.objects.create(
+        owner=owner, name="Me", trigger_word="ZORVEK", status=LoraModel.Status.READY
+    )
+    run = TrainingRun.objects.create(
+        owner=owner,
+        dataset=dataset,
+        lora_model=lora_model,
+        status=TrainingRun.Status.SUCCEEDED,
+        parameters={"steps": 1000, "lora_rank": 16},
+        cost_estimate=20,
+        cost_actual=18,
+    )
+    version = LoraVersion.objects.create(
+        lora_model=lora_model, replicate_version_id="a" * 64, training_run=run
+    )
+    lora_model.current_version = version
+    lora_model.save()
+    Dataset.objects.create(owner=other_user, name="Not yours")
+
+    archive = _export(owner)
+
+    (summer,) = json.loads(archive.read("trainings/datasets.json"))
+    assert summer["name"] == "Summer"
+    (exported_photo,) = summer["photos"]
+    assert exported_photo["caption"] == "ZORVEK on a beach"
+    with photo.training_file.open("rb") as handle:
+        assert archive.read(exported_photo["file"]) == handle.read()
+    (model,) = json.loads(archive.read("trainings/models.json"))
+    assert model["trigger_word"] == "ZORVEK"
+    assert model["versions"] == [
+        {
+            "replicate_version": "a" * 64,
+            "training_run": str(run.id),
+            "created_at": model["versions"][0]["created_at"],
+            "current": True,
+        }
+    ]
+    (exported_run,) = json.loads(archive.read("trainings/runs.json"))
+    assert exported_run["parameters"] == {"steps": 1000, "lora_rank": 16}
+    assert exported_run["credits_reserved"] == 20 and exported_run["credits_charged"] == 18
+    readme = json.loads(archive.read("README.json"))
+    assert "trainings/runs.json" in readme["contents"]
