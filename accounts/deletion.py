@@ -64,8 +64,9 @@ def account_deletion_request(*, user: User, password: str) -> User:
         )
         User.objects.filter(pk=user.pk).update(is_active=False)
         user_tokens_revoke(user=user)
+        # Before the commit: the erasing may have run (and deleted the row) by the time it ends.
+        user.refresh_from_db()
         account_delete_task.delay_on_commit(user.pk)
-    user.refresh_from_db()
     logger.info("account deletion requested for user %s", user.pk)
     return user
 

@@ -36,6 +36,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.broker import enqueues_work
+from events import payloads as event_data
+from events.services import event_publish
 
 from .models import DataExport, User
 from .selectors import (
@@ -184,6 +186,7 @@ def data_export_build(*, export_id) -> DataExport | None:
         default_storage.delete(name)
         return None
     export.refresh_from_db()
+    event_publish(user=user, type="export.ready", data=event_data.data_export(export))
     return export
 
 

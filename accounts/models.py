@@ -80,6 +80,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A person using the platform; they sign in with their e-mail address."""
 
     email = models.EmailField("e-mail address", unique=True)
+    # The id the API shows: random, so ids say nothing about how many users there are.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     display_name = models.CharField(max_length=80, blank=True)
     is_staff = models.BooleanField(
         default=False, help_text="May sign in to the admin (moderators and administrators)."
@@ -134,6 +136,7 @@ class CreditEntry(models.Model):
         CAPTURE = "capture", "Capture"
         REFUND = "refund", "Refund"
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="credit_entries")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     amount = models.IntegerField(help_text="Signed change of the balance.")

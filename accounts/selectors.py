@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
@@ -99,3 +101,74 @@ def credit_reservation_id(*, reference: str) -> int | None:
         .values_list("pk", flat=True)
         .first()
     )
+
+
+# --- The credit statement: one line per action, like a bank statement ---------------------
+
+
+@dataclass(frozen=True)
+class CreditStatementLine:
+    """One action on the credits: a training, a generation, a pack bought, a refund.
+
+    A reservation and its capture or refund are one line: `amount` is their net change of the
+    balance, `state` says where it stands (reserved: held while the work runs; charged: spent;
+    refunded: given back, or a payment's credits taken back; credited: added).
+    """
+
+    date: datetime
+    description: str
+    amount: int
+    state: str
+    reference: str
+
+    STATE_LABELS = {
+        "reserved": "Reserved",
+        "charged": "Charged",
+        "refunded": "Refunded",
+        "credited": "Credited",
+    }
+
+    @property
+    def state_label(self) -> str:
+        return self.STATE_LABELS.get(self.state, self.state)
+
+
+def credit_statement(*, user: User, limit: int = 50) -> list[CreditStatementLine]:
+    """The user's credit history as a statement, newest first, at most `limit` lines.
+
+    Grouped by what each entry is for: a grant is a line of its own; a reservation (its
+    `reference`, e.g. `training_run:<id>`) and the capture or refund that settles it are one
+    line, dated when the work started. A negative grant (a refunded or disputed payment's
+    credits taken back) is a refund.
+    """
+    heads = (
+        CreditEntry.objects.filter(
+            user=user, kind__in=[CreditEntry.Kind.GRANT, CreditEntry.Kind.RESERVE]
+        )
+        .select_related("settlement")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    lines = []
+    for head in heads:
+        if head.kind == CreditEntry.Kind.GRANT:
+            state = "credited" if head.amount >= 0 else "refunded"
+            amount = head.amount
+        else:
+            settlement = getattr(head, "settlement", None)
+            amount = head.amount + (settlement.amount if settlement is not None else 0)
+            if settlement is None:
+                state = "reserved"
+            elif settlement.kind == CreditEntry.Kind.REFUND:
+                state = "refunded"
+            else:
+                state = "charged"
+        lines.append(
+            CreditStatementLine(
+                date=head.created_at,
+                description=head.reason,
+                amount=amount,
+                state=state,
+                reference=head.reference,
+            )
+        )
+    return lines

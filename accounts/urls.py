@@ -10,6 +10,7 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("avatar/", views.avatar, name="avatar"),
     path("export/", views.export_request, name="export"),
+    path("exports/", views.exports_status, name="exports"),
     path("export/<uuid:export_id>/download/", views.export_download, name="export_download"),
     path("delete/", views.account_delete, name="delete"),
 ]

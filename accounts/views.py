@@ -3,6 +3,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -30,7 +31,7 @@ def profile(request):
             services.user_profile_update(user=user, display_name=form.cleaned_data["display_name"])
             messages.success(request, "Your profile is saved.")
             return redirect("accounts:profile")
-    history = selectors.credit_history(user=user)
+    statement = selectors.credit_statement(user=user, limit=51)
     return render(
         request,
         "accounts/profile.html",
@@ -41,9 +42,9 @@ def profile(request):
             "usage": quota_summary(user=user),
             "balance": selectors.credit_balance(user=user),
             "reserved": selectors.credit_reserved(user=user),
-            "credit_entries": history[:50],
-            "credit_entries_more": history.count() > 50,
-            "exports": selectors.data_export_list(user=user)[:5],
+            "credit_lines": statement[:50],
+            "credit_lines_more": len(statement) > 50,
+            **_exports_context(user),
             "email_verified": selectors.user_email_verified(user=user),
         },
     )
@@ -72,15 +73,29 @@ def avatar(request):
     return private_file_response(name=user.avatar.name, media_type="image/webp")
 
 
+def _exports_context(user) -> dict:
+    exports = list(selectors.data_export_list(user=user)[:5])
+    preparing = any(
+        export.status in (export.Status.PENDING, export.Status.BUILDING) for export in exports
+    )
+    return {"exports": exports, "exports_preparing": preparing}
+
+
 @login_required
 @require_POST
 def export_request(request):
     data_export_request(user=request.user)
     messages.success(
-        request,
-        "We are preparing your export. Come back to this page in a few minutes to download it.",
+        request, "We are preparing your export: its download link appears below when it is ready."
     )
-    return redirect("accounts:profile")
+    return redirect(reverse("accounts:profile") + "#export-heading")
+
+
+@login_required
+@never_cache
+def exports_status(request):
+    """The exports list alone: the profile page polls it while an export is being prepared."""
+    return render(request, "accounts/_exports.html", _exports_context(request.user))
 
 
 @login_required

@@ -23,9 +23,24 @@ def _schedule_periodic_tasks(sender, **kwargs):
             "task": "accounts.tasks.data_export_prune_task",
             "schedule": 60 * 60,
         },
+        # Training photos past TRAINING_PHOTOS_KEEP_DAYS (trainings.services.retention).
+        "expire-training-photos": {
+            "task": "trainings.tasks.dataset_photos_expire_task",
+            "schedule": 60 * 60,
+        },
         # Webhook ids past the replay window and Replicate's retries (WEBHOOK_DELIVERY_KEEP_DAYS).
         "prune-webhook-deliveries": {
             "task": "core.tasks.webhook_delivery_prune_task",
+            "schedule": 60 * 60,
+        },
+        # Event deliveries whose retry is due (events.tasks), and old events pruned.
+        "send-due-event-deliveries": {
+            "task": "events.tasks.event_deliveries_send_due_task",
+            "schedule": 60,
+        },
+        # Idempotency-Keys past IDEMPOTENCY_KEY_TTL_HOURS (a read also ignores an expired one).
+        "prune-idempotency-keys": {
+            "task": "core.tasks.idempotency_record_prune_task",
             "schedule": 60 * 60,
         },
     }

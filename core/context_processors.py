@@ -5,4 +5,5 @@ def site(request):
     return {
         "SITE_NAME": "Avatars",
         "USES_REPLICATE_SIMULATOR": settings.REPLICATE_USES_SIMULATOR,
+        "CONTACT_EMAIL": settings.CONTACT_EMAIL,
     }

@@ -119,3 +119,37 @@ class ReplicateJob(models.Model):
     @property
     def credit_reference(self) -> str:
         return f"{self.CREDIT_REFERENCE_PREFIX}:{self.pk}"
+
+
+class IdempotencyRecord(models.Model):
+    """A request sent with an `Idempotency-Key` (core.idempotency), and the answer it got.
+
+    Inserting the row claims the key: the unique (user, key) constraint lets exactly one of
+    concurrent retries run the view; the others see the row, in progress or with its answer.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", editable=False
+    )
+    key = models.CharField(max_length=255)
+    route = models.CharField(max_length=200, help_text="The URL name the key was used on.")
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the method, path, body.")
+    # Empty while the first request runs; then the answer that every retry gets.
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    body = models.BinaryField(default=b"", blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.key} ({self.route}, {self.status_code or 'running'})"
+
+    @property
+    def is_complete(self) -> bool:
+        return self.status_code is not None

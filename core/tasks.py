@@ -14,3 +14,11 @@ def webhook_delivery_prune_task() -> int:
 
     keep = timedelta(seconds=WEBHOOK_TOLERANCE_SECONDS, days=settings.WEBHOOK_DELIVERY_KEEP_DAYS)
     return webhook_delivery_prune(older_than=keep)
+
+
+@shared_task
+def idempotency_record_prune_task() -> int:
+    """Forget Idempotency-Keys past their expiry; meant to run hourly from Celery beat."""
+    from .idempotency import idempotency_record_prune
+
+    return idempotency_record_prune()

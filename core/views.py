@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -29,6 +30,24 @@ def readyz(request):
 
 def home(request):
     return render(request, "core/home.html")
+
+
+SITE_PAGES = {"terms": "Terms of use", "privacy": "Privacy", "contact": "Contact"}
+
+
+def site_page(request, slug: str):
+    """The terms, privacy and contact pages: templates/pages/<slug>.html, which an operator
+    replaces with their own through SITE_TEMPLATES_DIRS. The privacy page states the retention
+    settings as they are configured."""
+    return render(
+        request,
+        f"pages/{slug}.html",
+        {
+            "title": SITE_PAGES[slug],
+            "photos_keep_days": settings.TRAINING_PHOTOS_KEEP_DAYS,
+            "export_ttl_hours": settings.DATA_EXPORT_TTL_HOURS,
+        },
+    )
 
 
 def _is_api(request) -> bool:

@@ -27,6 +27,10 @@ class Dataset(models.Model):
         default=True,
         help_text="Start every caption with the model's trigger word when training.",
     )
+    # Retention (trainings.services.retention): the photos are deleted TRAINING_PHOTOS_KEEP_DAYS
+    # after the last training that used them, unless the owner keeps them.
+    keep_photos = models.BooleanField(default=False)
+    photos_deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -5,8 +5,11 @@ Another user's object, a missing one and a malformed id are all the same NotFoun
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from core.exceptions import NotFound
 
@@ -86,3 +89,20 @@ def training_run_list(*, user) -> QuerySet[TrainingRun]:
 
 def training_run_get(*, user, run_id) -> TrainingRun:
     return _one(training_run_list(user=user), "No such training among yours.", pk=run_id)
+
+
+def photos_keep_for() -> timedelta:
+    """How long training photos are kept after the last training that used them."""
+    return timedelta(days=settings.TRAINING_PHOTOS_KEEP_DAYS)
+
+
+def dataset_photos_expire_at(*, dataset: Dataset) -> datetime | None:
+    """When the dataset's photos will be deleted (trainings.services.retention); None while
+    they are kept: never trained, a training running, kept by the owner, or already deleted."""
+    if dataset.keep_photos or dataset.photos_deleted_at:
+        return None
+    runs = TrainingRun.objects.filter(dataset=dataset)
+    if runs.filter(status__in=TrainingRun.ACTIVE).exists():
+        return None
+    last = runs.filter(completed_at__isnull=False).aggregate(last=Max("completed_at"))["last"]
+    return last + photos_keep_for() if last else None

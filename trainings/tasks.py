@@ -19,6 +19,12 @@ def dataset_image_process_task(image_id: str) -> None:
 
 
 @shared_task(acks_late=True)
+def dataset_photos_expire_task() -> int:
+    """Beat: delete training photos kept past TRAINING_PHOTOS_KEEP_DAYS."""
+    return services.dataset_photos_expire()
+
+
+@shared_task(acks_late=True)
 def training_run_notify_task(run_id: str) -> None:
     """E-mail the owner of a run that has ended: ready to use, or failed (and refunded)."""
     run = TrainingRun.objects.select_related("owner", "lora_model").filter(pk=run_id).first()

@@ -12,6 +12,16 @@ urlpatterns = [
     path("datasets/<uuid:dataset_id>/upload/", views.dataset_upload, name="dataset-upload"),
     path("datasets/<uuid:dataset_id>/delete/", views.dataset_delete, name="dataset-delete"),
     path(
+        "datasets/<uuid:dataset_id>/photos/keep/",
+        views.dataset_photos_keep,
+        name="dataset-photos-keep",
+    ),
+    path(
+        "datasets/<uuid:dataset_id>/photos/delete/",
+        views.dataset_photos_delete,
+        name="dataset-photos-delete",
+    ),
+    path(
         "datasets/<uuid:dataset_id>/images/<uuid:image_id>/caption/",
         views.dataset_image_caption,
         name="dataset-image-caption",

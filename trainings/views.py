@@ -1,5 +1,6 @@
 """Pages of the trainings app: datasets, models and live training runs. Thin: services decide."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
@@ -65,6 +66,8 @@ def _dataset_context(request, dataset):
         "pending": pending,
         "set_findings": [f for f in (*report.blocking, *report.warnings) if not f.image],
         "can_train": report.can_train and not pending,
+        "photos_expire_at": selectors.dataset_photos_expire_at(dataset=dataset),
+        "photos_keep_days": settings.TRAINING_PHOTOS_KEEP_DAYS,
     }
 
 
@@ -147,6 +150,34 @@ def dataset_image_delete(request, dataset_id, image_id):
     image = selectors.dataset_image_get(user=request.user, dataset_id=dataset_id, image_id=image_id)
     services.dataset_image_delete(image=image)
     messages.success(request, f"{image.original_name} removed.")
+    return redirect("trainings:dataset", dataset_id=dataset_id)
+
+
+@login_required
+@require_POST
+def dataset_photos_keep(request, dataset_id):
+    dataset = selectors.dataset_get(user=request.user, dataset_id=dataset_id)
+    keep = request.POST.get("keep") == "yes"
+    services.dataset_keep_photos_set(dataset=dataset, keep=keep)
+    messages.success(
+        request,
+        "Your photos are kept until you delete them."
+        if keep
+        else "Your photos will be deleted on the date shown.",
+    )
+    return redirect("trainings:dataset", dataset_id=dataset_id)
+
+
+@login_required
+@require_POST
+def dataset_photos_delete(request, dataset_id):
+    dataset = selectors.dataset_get(user=request.user, dataset_id=dataset_id)
+    try:
+        count = services.dataset_photos_delete(dataset=dataset)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{count} photo{'' if count == 1 else 's'} deleted.")
     return redirect("trainings:dataset", dataset_id=dataset_id)
 
 

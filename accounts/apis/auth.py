@@ -4,10 +4,8 @@ pair, refreshing it, and signing out (revoking a refresh token)."""
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import update_last_login
 from drf_spectacular.utils import (
-    OpenApiResponse,
     extend_schema,
     extend_schema_serializer,
-    inline_serializer,
 )
 from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import BaseAuthentication
@@ -19,7 +17,11 @@ from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from core.api import MessageOutput
+from core.schema import error
+
 from .. import selectors, services
+from ..authentication import access_token_revoke
 from ..exceptions import EmailNotVerified
 from ..lockout import client_ip, lockout_check, lockout_success_record
 from ..models import User
@@ -66,6 +68,7 @@ class RegisterApi(_AuthView):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="auth_register",
         summary="Create an account",
         description=(
             "Sends a verification e-mail whose link carries the key for `auth/verify-email/`. "
@@ -96,11 +99,12 @@ class VerifyEmailApi(_AuthView):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="auth_email_verify",
         summary="Confirm an e-mail address",
         description="`key` is the last part of the link in the verification e-mail.",
         request=InputSerializer,
         responses={
-            200: inline_serializer("VerifyEmailOutput", {"detail": serializers.CharField()}),
+            200: MessageOutput,
             **ERRORS,
         },
         auth=[],
@@ -120,6 +124,7 @@ class TokenObtainApi(_AuthView):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="auth_token_create",
         summary="Sign in: get an access and a refresh token",
         description=(
             "Only for confirmed e-mail addresses (403 `email_not_verified` otherwise, and a new "
@@ -129,8 +134,10 @@ class TokenObtainApi(_AuthView):
         request=InputSerializer,
         responses={
             200: TokenPairOutput,
-            403: OpenApiResponse(description="The e-mail address is not confirmed yet."),
             **ERRORS,
+            401: error("The e-mail address and password do not match (`invalid_credentials`)."),
+            403: error("The e-mail address is not confirmed yet (`email_not_verified`)."),
+            429: error("Locked out after wrong passwords (`locked_out`), or too many requests."),
         },
         auth=[],
     )
@@ -163,10 +170,15 @@ class TokenRefreshApi(_AuthView):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="auth_token_refresh",
         summary="Get a new access token (and a new refresh token)",
         description="The refresh token sent is revoked: use the new one next time.",
         request=InputSerializer,
-        responses={200: TokenPairOutput, **ERRORS},
+        responses={
+            200: TokenPairOutput,
+            **ERRORS,
+            401: error("Expired, revoked or not valid: sign in again (`token_not_valid`)."),
+        },
         auth=[],
     )
     def post(self, request):
@@ -188,7 +200,12 @@ class LogoutApi(_AuthView):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="auth_logout",
         summary="Sign out: revoke a refresh token",
+        description=(
+            "The access token sent in `Authorization: Bearer …`, if any, is revoked too: it is "
+            "refused from now on rather than until it expires."
+        ),
         request=InputSerializer,
         responses={204: None, **ERRORS},
         auth=[],
@@ -207,4 +224,7 @@ class LogoutApi(_AuthView):
                 raise exceptions.ValidationError(
                     {"refresh": ["This refresh token is not valid."]}
                 ) from error
+        scheme, _, access = request.headers.get("Authorization", "").partition(" ")
+        if scheme == "Bearer" and access.strip():
+            access_token_revoke(raw=access.strip())
         return Response(status=status.HTTP_204_NO_CONTENT)

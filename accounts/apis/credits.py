@@ -12,6 +12,8 @@ from .serializers import ERRORS
 
 
 class CreditEntryOutput(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+
     class Meta:
         model = CreditEntry
         fields = ["id", "kind", "amount", "reason", "reference", "created_at"]
@@ -37,6 +39,7 @@ class CreditHistoryPagination(DefaultCursorPagination):
             "reserved": {"type": "integer"},
             **paginated["properties"],
         }
+        paginated["required"] = ["balance", "reserved", *paginated["required"]]
         return paginated
 
 
@@ -45,7 +48,11 @@ class CreditsApi(APIView):
 
     @extend_schema(
         tags=["me"],
-        summary="Your credit balance and its history, newest first",
+        operation_id="me_credits_list",
+        summary="Your credit balance and its history",
+        description="`balance` is what you may spend now, `reserved` what running jobs hold; "
+        "`results` are the credit entries, newest first (a reserve, then its capture or "
+        "refund).",
         responses={200: CreditEntryOutput(many=True), **ERRORS},
     )
     def get(self, request):

@@ -2,12 +2,14 @@
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import DefaultCursorPagination
 from core.files import private_file_response
+from core.schema import error
 
 from .. import selectors
 from ..exports import data_export_request
@@ -39,17 +41,26 @@ class DataExportOutput(serializers.ModelSerializer):
 
 
 class DataExportListApi(APIView):
-    @extend_schema(
-        tags=["me"],
-        summary="Your data exports",
-        responses={200: DataExportOutput(many=True), **ERRORS},
-    )
-    def get(self, request):
-        exports = selectors.data_export_list(user=request.user)
-        return Response(DataExportOutput(exports, many=True, context={"request": request}).data)
+    pagination_class = DefaultCursorPagination
 
     @extend_schema(
         tags=["me"],
+        operation_id="me_exports_list",
+        summary="Your data exports",
+        description="Newest first, with their status and, while it lasts, their download link.",
+        responses={200: DataExportOutput(many=True), **ERRORS},
+    )
+    def get(self, request):
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(
+            selectors.data_export_list(user=request.user), request, view=self
+        )
+        data = DataExportOutput(page, many=True, context={"request": request}).data
+        return paginator.get_paginated_response(data)
+
+    @extend_schema(
+        tags=["me"],
+        operation_id="me_exports_create",
         summary="Ask for an export of everything you own",
         description=(
             "A zip of your images with JSON of their metadata, built in the background. Poll "
@@ -69,11 +80,13 @@ class DataExportListApi(APIView):
 class DataExportDetailApi(APIView):
     @extend_schema(
         tags=["me"],
+        operation_id="me_export_get",
         summary="One data export",
+        description="Poll it until `status` is `ready` (then `download_url` is set) or `failed`.",
         responses={
             200: DataExportOutput,
             401: ERRORS[401],
-            404: OpenApiResponse(description="No such export among yours."),
+            404: error("No such export among yours."),
         },
     )
     def get(self, request, export_id):
@@ -84,13 +97,15 @@ class DataExportDetailApi(APIView):
 class DataExportDownloadApi(APIView):
     @extend_schema(
         tags=["me"],
+        operation_id="me_export_download",
         summary="Download a data export (zip)",
+        description="The zip of a `ready` export, until `expires_at`.",
         responses={
             (200, "application/zip"): OpenApiTypes.BINARY,
             401: ERRORS[401],
-            404: OpenApiResponse(description="No such export among yours."),
-            409: OpenApiResponse(description="The export is not ready yet: poll it first."),
-            410: OpenApiResponse(description="The export expired: ask for a new one."),
+            404: error("No such export among yours."),
+            409: error("The export is not ready yet (`not_ready`): poll it first."),
+            410: error("The export expired (`expired`): ask for a new one."),
         },
     )
     def get(self, request, export_id):

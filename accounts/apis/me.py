@@ -3,26 +3,28 @@ the avatar picture."""
 
 from django.contrib.auth import update_session_auth_hash
 from django.urls import reverse
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import MessageOutput
 from core.exceptions import NotFound
 from core.files import private_file_response
+from core.schema import AutoSchema, error
 
 from .. import selectors, services
 from ..deletion import account_deletion_request
 from ..lockout import client_ip, password_confirmation
 from ..models import User
+from ..quotas import KINDS as QUOTA_KINDS
 from ..quotas import quota_summary
 from .serializers import ERRORS, TokenPairOutput
 
 
 class QuotaOutput(serializers.Serializer):
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=QUOTA_KINDS)
     label = serializers.CharField()
     used = serializers.IntegerField()
     limit = serializers.IntegerField(allow_null=True)
@@ -30,11 +32,11 @@ class QuotaOutput(serializers.Serializer):
 
 
 class MeOutput(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.UUIDField()
     email = serializers.EmailField()
     display_name = serializers.CharField()
     email_verified = serializers.BooleanField()
-    avatar_url = serializers.CharField(allow_null=True)
+    avatar_url = serializers.URLField(allow_null=True)
     date_joined = serializers.DateTimeField()
     plan = serializers.CharField()
     usage = QuotaOutput(many=True)
@@ -46,7 +48,7 @@ class MeOutput(serializers.Serializer):
 
 def _me(request, user: User) -> dict:
     return {
-        "id": user.pk,
+        "id": user.public_id,
         "email": user.email,
         "display_name": user.display_name,
         "email_verified": selectors.user_email_verified(user=user),
@@ -63,6 +65,9 @@ def _me(request, user: User) -> dict:
 
 class _DeleteWithBodySchema(AutoSchema):
     """Documents the JSON body of DELETE `me/` (the password), which OpenAPI allows."""
+
+    def _delete_has_body(self) -> bool:
+        return True
 
     def _get_request_body(self, direction="request"):
         if self.method != "DELETE":
@@ -85,12 +90,19 @@ class MeApi(APIView):
     class DeleteSerializer(serializers.Serializer):
         password = serializers.CharField(max_length=128, trim_whitespace=False)
 
-    @extend_schema(tags=["me"], summary="Your profile", responses={200: MeOutput, **ERRORS})
+    @extend_schema(
+        tags=["me"],
+        operation_id="me_get",
+        summary="Your profile",
+        description="Your e-mail address, plan, credits and how much of each plan limit is used.",
+        responses={200: MeOutput, **ERRORS},
+    )
     def get(self, request):
         return Response(MeOutput(_me(request, request.user)).data)
 
     @extend_schema(
         tags=["me"],
+        operation_id="me_update",
         summary="Update your profile",
         description="To change the e-mail address, use the web page (it is verified first).",
         request=UpdateSerializer,
@@ -108,6 +120,7 @@ class MeApi(APIView):
 
     @extend_schema(
         tags=["me"],
+        operation_id="me_delete",
         summary="Delete your account",
         description=(
             "Your password confirms it. The account stops working at once (every token is "
@@ -116,8 +129,9 @@ class MeApi(APIView):
         ),
         request=DeleteSerializer,
         responses={
-            202: inline_serializer("AccountDeleteOutput", {"detail": serializers.CharField()}),
+            202: MessageOutput,
             **ERRORS,
+            400: error("The password is wrong (`wrong_password`), or missing."),
         },
     )
     def delete(self, request):
@@ -141,13 +155,18 @@ class PasswordChangeApi(APIView):
 
     @extend_schema(
         tags=["me"],
+        operation_id="me_password_change",
         summary="Change your password",
         description=(
             "Every refresh token you hold is revoked (other devices are signed out); the answer "
             "carries a new pair for this one."
         ),
         request=InputSerializer,
-        responses={200: TokenPairOutput, **ERRORS},
+        responses={
+            200: TokenPairOutput,
+            **ERRORS,
+            400: error("The current password is wrong (`wrong_password`), or the new one weak."),
+        },
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
@@ -163,8 +182,15 @@ class PasswordChangeApi(APIView):
 class AvatarApi(APIView):
     @extend_schema(
         tags=["me"],
+        operation_id="me_avatar_get",
         summary="Your avatar picture (WebP)",
-        responses={(200, "image/webp"): OpenApiTypes.BINARY, 404: None},
+        description="The picture `avatar_url` points at; 404 when you have none.",
+        responses={
+            (200, "image/webp"): OpenApiTypes.BINARY,
+            401: ERRORS[401],
+            404: error("You have no avatar picture yet."),
+            429: ERRORS[429],
+        },
     )
     def get(self, request):
         if not request.user.avatar:

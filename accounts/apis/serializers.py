@@ -1,14 +1,11 @@
 """Shared by the accounts API's modules: the error responses of the schema, and the token pair
 that signing in and changing the password both answer with."""
 
-from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
-ERRORS = {
-    400: OpenApiResponse(description="Invalid input: `errors` names each field."),
-    401: OpenApiResponse(description="Not signed in, or the token is not valid."),
-    429: OpenApiResponse(description="Too many requests: see `Retry-After`."),
-}
+from core.schema import DEFAULT_ERRORS, error
+
+ERRORS = {status: error(DEFAULT_ERRORS[status]) for status in (400, 401, 429)}
 
 
 class TokenPairOutput(serializers.Serializer):

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "trainings",
     "gallery",
     "moderation",
+    "events",
+    "billing",
 ]
 
 MIDDLEWARE = [
@@ -63,6 +65,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",  # Accounts
+    # API: RateLimit-* headers, ETags, Idempotency-Key (config/settings/api_safety.py)
+    "accounts.throttles.RateLimitHeadersMiddleware",
+    "core.conditional.ConditionalApiMiddleware",
+    "core.idempotency.IdempotencyMiddleware",
     # A service's NotFound (a stranger's or a missing object) is the 404 page in HTML views.
     "core.http.NotFoundMiddleware",
 ]
@@ -74,7 +80,8 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # An operator's own templates (the terms, privacy and contact pages) come first.
+        "DIRS": [*env.list("SITE_TEMPLATES_DIRS", default=[]), BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -253,8 +260,12 @@ else:
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Avatars <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+CONTACT_EMAIL = env("CONTACT_EMAIL", default="")  # shown on the contact and privacy pages
 
 # --- Replicate: config/settings/replicate.py ----------------------------------------------
+from .api_safety import *  # noqa: E402, F403 (API retries, ETags: config/settings/api_safety.py)
+from .billing import *  # noqa: E402, F403 (payments, Stripe: config/settings/billing.py)
+from .events import *  # noqa: E402, F403 (events and webhooks: config/settings/events.py)
 from .replicate import *  # noqa: E402, F403
 
 # --- Accounts -------------------------------------------------------------------------------
@@ -312,15 +323,11 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": True,
     "CHECK_REVOKE_TOKEN": True,  # a password change invalidates access tokens at once
     "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "public_id",  # tokens (readable by their holder) name no sequential id
 }
 
-# --- Trainings ------------------------------------------------------------------------------
-# 1 credit is worth one US cent of GPU time. A run reserves its estimate and is refunded on failure.
-TRAINING_CREDITS_PER_1000_STEPS = env.int("TRAINING_CREDITS_PER_1000_STEPS", default=200)
-TRAINING_CREDITS_PER_GPU_SECOND = env.float("TRAINING_CREDITS_PER_GPU_SECOND", default=0.1528)
-# A run with no news for this long is polled (a webhook may have been lost).
-TRAINING_RECONCILE_AFTER_SECONDS = env.int("TRAINING_RECONCILE_AFTER_SECONDS", default=120)
-RECONCILE_INTERVAL_SECONDS = env.int("RECONCILE_INTERVAL_SECONDS", default=60)
+# --- Trainings: config/settings/trainings.py ---------------------------------------------
+from .trainings import *  # noqa: E402, F403
 
 # --- Gallery --------------------------------------------------------------------------------
 # Credits per output image (1 credit = 1 US cent), by FLUX model; the default model is schnell.
@@ -406,12 +413,15 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Bodies are JSON; the views that take files name their multipart parser (schema: one
+    # media type per body).
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Avatars API",
-    "DESCRIPTION": "Personal AI avatars: datasets, LoRA training runs, generations, gallery.",
+    "DESCRIPTION": (BASE_DIR / "docs" / "api.md").read_text(),  # the guide for client developers
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -419,6 +429,33 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Read-only fields are `required` too (the server always sends them): no Optional/Unset
+    # for what is always there in a generated client.
+    "COMPONENT_NO_READ_ONLY_REQUIRED": False,
+    # One stable name per choice set, whichever serializer meets it first.
+    "ENUM_NAME_OVERRIDES": {
+        "ErrorCodeEnum": "core.schema.ERROR_CODES",
+        "AspectRatioEnum": "gallery.apis.serializers.ASPECT_RATIO_CHOICES",
+        "BaseModelEnum": "gallery.services.parameters.FLUX_MODELS",
+        "OutputFormatEnum": "gallery.services.parameters.OUTPUT_FORMATS",
+        "MegapixelsEnum": "gallery.services.parameters.MEGAPIXELS",
+        "GenerationStatusEnum": "gallery.models.Generation.Status",
+        "GenerationKindEnum": "gallery.models.Generation.Kind",
+        "GenerationSourceEnum": "gallery.models.Generation.Source",
+        "ModerationStateEnum": "gallery.models.GeneratedImage.Moderation",
+        "ReportStatusEnum": "gallery.models.ImageReport.Status",
+        "DecisionEnum": "gallery.models.ImageDecision.Decision",
+        "VerdictEnum": "gallery.models.ImageScan.Verdict",
+        "TrainingRunStatusEnum": "trainings.models.TrainingRun.Status",
+        "DatasetImageStatusEnum": "trainings.models.DatasetImage.Status",
+        "ShotTypeEnum": "trainings.models.DatasetImage.ShotType",
+        "LoraModelStatusEnum": "trainings.models.LoraModel.Status",
+        "DatasetTargetSizeEnum": "trainings.models.Dataset.TargetSize",
+        "FindingCodeEnum": "trainings.apis.datasets.FINDING_CODES",
+        "CreditEntryKindEnum": "accounts.models.CreditEntry.Kind",
+        "DataExportStatusEnum": "accounts.models.DataExport.Status",
+        "CategoryEnum": "moderation.models.Category",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api_headers.api_headers_postprocess",

@@ -43,3 +43,18 @@ if REPLICATE_API_TOKEN:
         raise ImproperlyConfigured(
             "REPLICATE_WEBHOOK_SECRET is not a signing secret: it starts with whsec_."
         ) from None
+
+# Payments: a Stripe key without the webhook's signing secret would take money and never grant
+# the credits (every event refused), so it is a configuration error, not "payments off".
+if env("STRIPE_SECRET_KEY", default="") and not env("STRIPE_WEBHOOK_SECRET", default=""):
+    raise ImproperlyConfigured(
+        "STRIPE_WEBHOOK_SECRET must be set when STRIPE_SECRET_KEY is: the signing secret "
+        "(whsec_…) of the endpoint /webhooks/stripe/ in the Stripe dashboard."
+    )
+
+# Event deliveries to private or loopback addresses would let anyone who registers an endpoint
+# reach the operator's internal network from the worker (SSRF): never in production.
+if env.bool("EVENTS_ALLOW_PRIVATE_ADDRESSES", default=False):
+    raise ImproperlyConfigured(
+        "EVENTS_ALLOW_PRIVATE_ADDRESSES is for tests and development machines only."
+    )

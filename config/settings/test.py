@@ -34,3 +34,6 @@ STORAGES = {
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Events are delivered to receivers the tests run on 127.0.0.1 (events.http).
+EVENTS_ALLOW_PRIVATE_ADDRESSES = True

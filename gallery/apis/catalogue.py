@@ -6,17 +6,23 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import DefaultCursorPagination
 from core.schema import ERRORS
 
 from .. import selectors
 from ..models import StyleLora, StylePreset
+from ..services.parameters import ASPECT_RATIOS
 
 
 class StylePresetOutput(serializers.ModelSerializer):
     examples = serializers.SerializerMethodField()
+    aspect_ratio = serializers.ChoiceField(
+        choices=ASPECT_RATIOS,
+        allow_blank=True,
+        help_text="The aspect ratio it suggests (empty: the person's choice).",
+    )
 
     class Meta:
         model = StylePreset
@@ -56,23 +62,42 @@ class StyleLoraOutput(serializers.ModelSerializer):
         return self.context["request"].build_absolute_uri(path)
 
 
+class CataloguePagination(DefaultCursorPagination):
+    ordering = ("position", "name", "id")  # the order the administrators chose
+
+
+def _page(view, request, queryset, serializer_class):
+    paginator = view.pagination_class()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    data = serializer_class(page, many=True, context={"request": request}).data
+    return paginator.get_paginated_response(data)
+
+
 class StylePresetListApi(APIView):
+    pagination_class = CataloguePagination
+
     @extend_schema(
         tags=["catalogue"],
-        summary="Style presets: prompt templates ({trigger} is your model's trigger word)",
+        operation_id="presets_list",
+        summary="List the style presets",
+        description="Prompt templates, in the catalogue's order: `{trigger}` in a template is "
+        "your model's trigger word. Pass one's id as `style_preset` to a generation.",
         responses={200: StylePresetOutput(many=True), **ERRORS},
     )
     def get(self, request):
-        presets = selectors.style_preset_list()
-        return Response(StylePresetOutput(presets, many=True, context={"request": request}).data)
+        return _page(self, request, selectors.style_preset_list(), StylePresetOutput)
 
 
 class StyleLoraListApi(APIView):
+    pagination_class = CataloguePagination
+
     @extend_schema(
         tags=["catalogue"],
-        summary="Style LoRAs usable as the second LoRA (`style`), with their default scale",
+        operation_id="styles_list",
+        summary="List the style LoRAs",
+        description="Styles usable as the second LoRA of a generation (`style`), in the "
+        "catalogue's order, with their default scale.",
         responses={200: StyleLoraOutput(many=True), **ERRORS},
     )
     def get(self, request):
-        styles = selectors.style_lora_list()
-        return Response(StyleLoraOutput(styles, many=True, context={"request": request}).data)
+        return _page(self, request, selectors.style_lora_list(), StyleLoraOutput)

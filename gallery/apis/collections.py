@@ -42,7 +42,9 @@ class CollectionListApi(APIView):
 
     @extend_schema(
         tags=["collections"],
-        summary="Your collections, with their counts",
+        operation_id="collections_list",
+        summary="List your collections",
+        description="Newest first, each with how many images and favourites it holds.",
         responses={200: CollectionOutput(many=True), **ERRORS},
     )
     def get(self, request):
@@ -54,7 +56,10 @@ class CollectionListApi(APIView):
 
     @extend_schema(
         tags=["collections"],
-        summary="Create a collection (also used as a campaign)",
+        operation_id="collections_create",
+        summary="Create a collection",
+        description="A named set of your images (also used as a campaign); an image may be in "
+        "several.",
         request=InputSerializer,
         responses={201: CollectionOutput, **ERRORS},
     )
@@ -73,7 +78,11 @@ class CollectionDetailApi(APIView):
         description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
     @extend_schema(
-        tags=["collections"], summary="One collection", responses={200: CollectionOutput, **ERRORS}
+        tags=["collections"],
+        operation_id="collection_get",
+        summary="Get a collection",
+        description="With its counts; list its images with `images/?collection={id}`.",
+        responses={200: CollectionOutput, **ERRORS},
     )
     def get(self, request, collection_id):
         collection = selectors.collection_get(user=request.user, collection_id=collection_id)
@@ -81,7 +90,9 @@ class CollectionDetailApi(APIView):
 
     @extend_schema(
         tags=["collections"],
+        operation_id="collection_update",
         summary="Rename or describe a collection",
+        description="Only the fields given change.",
         request=UpdateSerializer,
         responses={200: CollectionOutput, **ERRORS},
     )
@@ -95,7 +106,9 @@ class CollectionDetailApi(APIView):
 
     @extend_schema(
         tags=["collections"],
-        summary="Delete a collection (its images stay in the gallery)",
+        operation_id="collection_delete",
+        summary="Delete a collection",
+        description="Its images stay in the gallery; its share links stop working.",
         responses={204: None, **ERRORS},
     )
     def delete(self, request, collection_id):
@@ -113,7 +126,10 @@ class CollectionImagesApi(APIView):
 
     @extend_schema(
         tags=["collections"],
+        operation_id="collection_images_add",
         summary="Add images to a collection",
+        description="Images already in it stay; an image that is not yours is a 400 naming "
+        "`image_ids`.",
         request=InputSerializer,
         responses={200: CollectionOutput, **ERRORS},
     )
@@ -122,7 +138,9 @@ class CollectionImagesApi(APIView):
 
     @extend_schema(
         tags=["collections"],
+        operation_id="collection_images_remove",
         summary="Take images out of a collection",
+        description="The images stay in the gallery.",
         request=InputSerializer,
         responses={200: CollectionOutput, **ERRORS},
     )

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import DefaultCursorPagination
+from core.api import DefaultCursorPagination, RangedIntegerField
 from core.schema import CONFLICT, CREATE_ERRORS, ERRORS
 
 from .. import selectors, services
 from ..models import Generation
-from ..services.parameters import MAX_PROMPT
+from ..services.parameters import FLUX_MODELS, MAX_PROMPT
 from .serializers import (
     GenerationOutput,
     GenerationThrottleMixin,
@@ -31,6 +33,9 @@ class GenerationCreateOutput(serializers.Serializer):
 
 class GenerationListApi(GenerationThrottleMixin, APIView):
     pagination_class = DefaultCursorPagination  # also tells the schema the list is paged
+    # The schema names JSON (pictures as data: URIs or URLs); multipart with files is still
+    # taken, for the clients that used it.
+    parser_classes = [JSONParser, MultiPartParser]
 
     @extend_schema_serializer(component_name="GenerationCreateInput")
     class InputSerializer(ParametersInput):
@@ -38,7 +43,18 @@ class GenerationListApi(GenerationThrottleMixin, APIView):
             required=False, allow_null=True, help_text="One of your ready models; empty: default"
         )
         prompt = serializers.CharField(
-            required=False, allow_blank=True, max_length=MAX_PROMPT, trim_whitespace=True
+            allow_blank=True,
+            max_length=MAX_PROMPT,
+            trim_whitespace=True,
+            help_text="What to picture. Empty with a `style_preset`: the preset's prompt.",
+        )
+        model = None  # `model` is the LoRA model everywhere in this API: see `base_model`
+        base_model = serializers.ChoiceField(
+            choices=FLUX_MODELS,
+            required=False,
+            allow_null=True,
+            help_text="The FLUX model your LoRA runs on (`dev` by default; ignored by the "
+            "platform's default model).",
         )
         image = PictureField(required=False, allow_null=True)
         mask = PictureField(required=False, allow_null=True)
@@ -49,16 +65,29 @@ class GenerationListApi(GenerationThrottleMixin, APIView):
         extra_lora_model = serializers.UUIDField(
             required=False, allow_null=True, help_text="Another of your models as second LoRA."
         )
-        batch = serializers.IntegerField(
-            required=False, default=1, help_text="How many requests to send (each 1–4 outputs)."
+        batch = RangedIntegerField(
+            schema_range=(1, settings.GENERATION_MAX_BATCH),
+            required=False,
+            default=1,
+            help_text="How many requests to send (each 1–4 outputs).",
         )
+
+        def to_internal_value(self, data):
+            # The FLUX model's old name, `model`, is still read.
+            if "model" in data and "base_model" not in data:
+                data = data.copy()
+                data["base_model"] = data["model"]
+            return super().to_internal_value(data)
 
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=Generation.Status.choices, required=False)
 
     @extend_schema(
         tags=["generations"],
-        summary="Your generations, newest first",
+        operation_id="generations_list",
+        summary="List your generations",
+        description="Newest first, each with its status and the images you may see. Filter "
+        "by `status`.",
         parameters=[FilterSerializer],
         responses={200: GenerationOutput(many=True), **ERRORS},
     )
@@ -75,18 +104,16 @@ class GenerationListApi(GenerationThrottleMixin, APIView):
 
     @extend_schema(
         tags=["generations"],
+        operation_id="generations_create",
         summary="Generate pictures",
         description=(
             "Reserves the credits (per output: 4 on `dev`, 1 on `schnell` by default), then "
             "sends the request to Replicate in the background. Poll the generation's `url` "
             "until `status` is `succeeded` (its `images` are then stored) or `failed` (the "
             "credits are refunded). `batch` sends n requests at once, each with its own seed. "
-            "JSON or multipart (for `image` and `mask` files)."
+            "`image` (image to image) and `mask` (inpainting) are `data:` URIs or URLs."
         ),
-        request={
-            "application/json": InputSerializer,
-            "multipart/form-data": InputSerializer,
-        },
+        request={"application/json": InputSerializer},
         responses={201: GenerationCreateOutput, **CREATE_ERRORS},
     )
     def post(self, request):
@@ -101,7 +128,10 @@ class GenerationListApi(GenerationThrottleMixin, APIView):
             )
         generation_request = services.GenerationRequest(
             prompt=values.get("prompt", ""),
-            parameters={k: values.get(k) for k in ParametersInput.PARAMETERS},
+            parameters={
+                **{k: values.get(k) for k in ParametersInput.PARAMETERS},
+                "model": values.get("base_model"),
+            },
             batch=values.get("batch", 1),
             source=Generation.Source.API,
         )
@@ -137,7 +167,10 @@ class GenerationListApi(GenerationThrottleMixin, APIView):
 class GenerationDetailApi(APIView):
     @extend_schema(
         tags=["generations"],
-        summary="One generation, with its status and stored images",
+        operation_id="generation_get",
+        summary="Get a generation",
+        description="Its status and, once it succeeded, its stored images (those held for "
+        "review are listed without their URLs).",
         responses={200: GenerationOutput, **ERRORS},
     )
     def get(self, request, generation_id):
@@ -148,7 +181,10 @@ class GenerationDetailApi(APIView):
 class GenerationCancelApi(APIView):
     @extend_schema(
         tags=["generations"],
-        summary="Cancel a generation that has not ended (the credits are refunded)",
+        operation_id="generation_cancel",
+        summary="Cancel a generation",
+        description="One that has not ended: it stops on Replicate and its credits are "
+        "refunded. 409 once it ended.",
         request=None,
         responses={200: GenerationOutput, **CONFLICT, **ERRORS},
     )

@@ -10,14 +10,13 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
     extend_schema_serializer,
-    inline_serializer,
 )
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import DefaultCursorPagination
-from core.schema import ERRORS
+from core.api import DefaultCursorPagination, MessageOutput
+from core.schema import ERRORS, error
 
 from .. import selectors, services
 from ..media import image_file_response, zip_response
@@ -29,7 +28,8 @@ from .serializers import GenerationOutput, ImageOutput
 IMAGE_MEDIA = {
     (200, "image/*"): OpenApiTypes.BINARY,
     302: OpenApiResponse(description="With S3 storage: a presigned URL that expires soon."),
-    404: OpenApiResponse(description="Not found (or not yours, or not approved)."),
+    401: ERRORS[401],
+    404: error("Not found (or not yours, or not approved)."),
 }
 
 
@@ -88,7 +88,11 @@ class ImageListApi(APIView):
 
     @extend_schema(
         tags=["images"],
-        summary="Your images, newest first (cursor pagination)",
+        operation_id="images_list",
+        summary="List your images",
+        description="Newest first, approved ones unless `status` says otherwise; filter by "
+        "model, collection, favourite and dates. Held and rejected images are listed without "
+        "their URLs.",
         parameters=[ImageFilterSerializer],
         responses={200: ImageOutput(many=True), **ERRORS},
     )
@@ -107,7 +111,9 @@ class ImageListApi(APIView):
 class ImageDetailApi(APIView):
     @extend_schema(
         tags=["images"],
-        summary="One image with every parameter of its generation",
+        operation_id="image_get",
+        summary="Get an image",
+        description="With every parameter of its generation and the collections it is in.",
         responses={200: ImageDetailOutput, **ERRORS},
     )
     def get(self, request, image_id):
@@ -116,7 +122,9 @@ class ImageDetailApi(APIView):
 
     @extend_schema(
         tags=["images"],
-        summary="Delete an image (its file and thumbnail too)",
+        operation_id="image_delete",
+        summary="Delete an image",
+        description="Its file and thumbnail too; its share links stop working.",
         responses={204: None, **ERRORS},
     )
     def delete(self, request, image_id):
@@ -127,7 +135,9 @@ class ImageDetailApi(APIView):
 class ImageFavouriteApi(APIView):
     @extend_schema(
         tags=["images"],
-        summary="Mark as favourite",
+        operation_id="image_favourite",
+        summary="Mark an image as favourite",
+        description="Marking it twice is no error.",
         request=None,
         responses={200: ImageOutput, **ERRORS},
     )
@@ -136,7 +146,9 @@ class ImageFavouriteApi(APIView):
 
     @extend_schema(
         tags=["images"],
-        summary="Unmark as favourite",
+        operation_id="image_unfavourite",
+        summary="Unmark an image as favourite",
+        description="Unmarking one that is not a favourite is no error.",
         request=None,
         responses={200: ImageOutput, **ERRORS},
     )
@@ -152,7 +164,13 @@ class ImageFavouriteApi(APIView):
 class ImageFileApi(APIView):
     variant = "file"
 
-    @extend_schema(tags=["images"], summary="The picture", responses=IMAGE_MEDIA)
+    @extend_schema(
+        tags=["images"],
+        operation_id="image_file_get",
+        summary="The picture",
+        description="Shown inline, in its format (WebP, JPEG or PNG).",
+        responses=IMAGE_MEDIA,
+    )
     def get(self, request, image_id):
         viewer = selectors.Viewer.of(request.user)
         image = selectors.image_for_viewer(viewer=viewer, image_id=image_id)
@@ -162,7 +180,13 @@ class ImageFileApi(APIView):
 class ImageThumbnailApi(ImageFileApi):
     variant = "thumbnail"
 
-    @extend_schema(tags=["images"], summary="The thumbnail (WebP)", responses=IMAGE_MEDIA)
+    @extend_schema(
+        tags=["images"],
+        operation_id="image_thumbnail_get",
+        summary="The thumbnail (WebP)",
+        description="A small WebP for grids.",
+        responses=IMAGE_MEDIA,
+    )
     def get(self, request, image_id):
         return super().get(request, image_id)
 
@@ -170,7 +194,13 @@ class ImageThumbnailApi(ImageFileApi):
 class ImageDownloadApi(ImageFileApi):
     variant = "download"
 
-    @extend_schema(tags=["images"], summary="Download the original", responses=IMAGE_MEDIA)
+    @extend_schema(
+        tags=["images"],
+        operation_id="image_download",
+        summary="Download the original",
+        description="As an attachment, with a file name.",
+        responses=IMAGE_MEDIA,
+    )
     def get(self, request, image_id):
         return super().get(request, image_id)
 
@@ -178,18 +208,21 @@ class ImageDownloadApi(ImageFileApi):
 class ImageAvatarApi(APIView):
     @extend_schema(
         tags=["images"],
+        operation_id="image_avatar_set",
         summary="Make this image your profile picture",
+        description="A square crop of it becomes your avatar (`me/avatar/`).",
         request=None,
-        responses={
-            200: inline_serializer("AvatarSetOutput", {"detail": serializers.CharField()}),
-            **ERRORS,
-        },
+        responses={200: MessageOutput, **ERRORS},
     )
     def post(self, request, image_id):
         viewer = selectors.Viewer.of(request.user)
         image = selectors.image_for_viewer(viewer=viewer, image_id=image_id)
         services.image_set_as_avatar(user=request.user, image=image)
         return Response({"detail": "This image is now your profile picture."})
+
+
+class ImageBulkOutput(serializers.Serializer):
+    count = serializers.IntegerField(help_text="How many images changed.")
 
 
 class ImageBulkApi(APIView):
@@ -213,12 +246,12 @@ class ImageBulkApi(APIView):
 
     @extend_schema(
         tags=["images"],
-        summary="Act on several images: delete, move/add/remove to a collection, favourite",
+        operation_id="images_bulk_apply",
+        summary="Act on several images at once",
+        description="Delete them, move, add or take them out of a collection, or (un)mark them "
+        "as favourites. `count` is how many changed; images that are not yours are ignored.",
         request=InputSerializer,
-        responses={
-            200: inline_serializer("ImageBulkOutput", {"count": serializers.IntegerField()}),
-            **ERRORS,
-        },
+        responses={200: ImageBulkOutput, **ERRORS},
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
@@ -248,7 +281,10 @@ class ImageZipApi(APIView):
 
     @extend_schema(
         tags=["images"],
-        summary="Download several images as a zip (with a metadata.json)",
+        operation_id="images_zip_create",
+        summary="Download several images as a zip",
+        description=f"At most {settings.GALLERY_ZIP_MAX_IMAGES} images, with a metadata.json "
+        "of their parameters.",
         request=InputSerializer,
         responses={(200, "application/zip"): OpenApiTypes.BINARY, **ERRORS},
     )

@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import DefaultCursorPagination
-from core.schema import CONFLICT, ERRORS
+from core.schema import CONFLICT, ERRORS, error
 from moderation.models import Category, PromptBlock
 from moderation.selectors import PromptBlockFilters, prompt_block_list
 from moderation.strikes import suspension_appeal
@@ -32,12 +32,12 @@ from ..media import file_response, media_url
 from ..models import GeneratedImage, ImageDecision, ImageReport, ImageScan
 
 MODERATORS_ONLY = {
-    401: OpenApiResponse(description="Not signed in, or the token is not valid."),
-    404: OpenApiResponse(description="Not a moderator."),
+    401: ERRORS[401],
+    404: error("Not a moderator."),
 }
 MODERATED_IMAGE = {
     **MODERATORS_ONLY,
-    404: OpenApiResponse(description="Not a moderator, or no such image."),
+    404: error("Not a moderator, or no such image."),
 }
 
 
@@ -84,6 +84,7 @@ class ReportCreateApi(APIView):
 
     @extend_schema(
         tags=["reports"],
+        operation_id="reports_create",
         summary="Report a picture someone shared with you",
         description=(
             "The picture joins the moderators' queue until a moderator decides. Give the "
@@ -111,7 +112,7 @@ class ReportCreateApi(APIView):
 
 
 class ReviewOwnerOutput(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.UUIDField(source="public_id")
     email = serializers.EmailField()
 
 
@@ -124,7 +125,9 @@ class ImageScanOutput(serializers.ModelSerializer):
 class ReviewItemOutput(serializers.ModelSerializer):
     """A picture waiting for a moderator, with what they weigh."""
 
-    state = serializers.CharField(source="moderation_state")
+    state = serializers.ChoiceField(
+        source="moderation_state", choices=GeneratedImage.Moderation.choices
+    )
     reason = serializers.SerializerMethodField()
     prompt = serializers.CharField(source="generation.prompt")
     review_category = serializers.CharField(source="generation.review_category")
@@ -193,6 +196,7 @@ class ReviewQueueApi(APIView):
 
     @extend_schema(
         tags=["moderation"],
+        operation_id="moderation_queue_list",
         summary="The review queue, oldest first (moderators)",
         description=(
             "Held pictures (a prompt rule sent them, or the safety scan flagged them or could "
@@ -216,7 +220,9 @@ class ReviewQueueApi(APIView):
 class ReviewImageFileApi(APIView):
     @extend_schema(
         tags=["moderation"],
+        operation_id="moderation_image_file_get",
         summary="A picture in full, whatever its state (moderators)",
+        description="The picture a queue item's `url` points at, held or rejected ones too.",
         responses={
             (200, "image/*"): OpenApiTypes.BINARY,
             302: OpenApiResponse(description="With S3 storage: a presigned URL."),
@@ -237,7 +243,9 @@ class DecisionOutput(serializers.ModelSerializer):
 
 
 class DecidedImageOutput(serializers.ModelSerializer):
-    state = serializers.CharField(source="moderation_state")
+    state = serializers.ChoiceField(
+        source="moderation_state", choices=GeneratedImage.Moderation.choices
+    )
     reason = serializers.CharField(source="moderation_reason")
     decision = serializers.SerializerMethodField()
 
@@ -263,6 +271,7 @@ class ReviewDecisionApi(APIView):
 
     @extend_schema(
         tags=["moderation"],
+        operation_id="moderation_decision_create",
         summary="Approve or reject a picture (moderators)",
         description=(
             "Approving shows the picture to its owner (and its share links); rejecting hides it "
@@ -320,6 +329,7 @@ class PromptBlockListApi(APIView):
 
     @extend_schema(
         tags=["moderation"],
+        operation_id="moderation_blocked_prompts_list",
         summary="Prompts a rule stopped or sent to review, newest first (moderators)",
         description=(
             "Each with the id of the rule that fired (rules are edited by administrators in "
@@ -355,6 +365,7 @@ class SuspensionAppealApi(APIView):
 
     @extend_schema(
         tags=["moderation"],
+        operation_id="suspension_appeal",
         summary="Appeal your account's suspension",
         description=(
             "A suspended account cannot generate or train. An administrator reads the appeal "

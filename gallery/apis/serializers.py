@@ -14,12 +14,24 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api import JobMetricsOutput, RangedFloatField, RangedIntegerField
 from core.exceptions import DomainError, NotFound
 
 from .. import selectors, services
 from ..media import media_url
 from ..models import GeneratedImage, Generation
-from ..services.parameters import ASPECT_RATIOS, CUSTOM, FLUX_MODELS, MEGAPIXELS, OUTPUT_FORMATS
+from ..services.parameters import (
+    ASPECT_RATIOS,
+    CUSTOM,
+    FLUX_MODELS,
+    MAX_SEED,
+    MEGAPIXELS,
+    OUTPUT_FORMATS,
+)
+
+ASPECT_RATIO_CHOICES = (*ASPECT_RATIOS, CUSTOM)
+# A URL the server sends when there is something to link to, null otherwise.
+NULLABLE_URI = {"type": "string", "format": "uri", "nullable": True}
 
 
 class GenerationThrottleMixin:
@@ -55,6 +67,7 @@ class ImageOutput(serializers.ModelSerializer):
     generation_id = serializers.UUIDField()
     model = serializers.SerializerMethodField()
     prompt = serializers.CharField(source="generation.prompt")
+    format = serializers.ChoiceField(choices=OUTPUT_FORMATS)
     moderation_reason = serializers.SerializerMethodField()
     placeholder = serializers.SerializerMethodField()
 
@@ -96,21 +109,21 @@ class ImageOutput(serializers.ModelSerializer):
             image.moderation_reason if image.owner_id == self.context["request"].user.pk else None
         )
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URI)
     def get_thumbnail_url(self, image) -> str | None:
         if not self._viewable(image):
             return None
         view = reverse("api:gallery-image-thumbnail", kwargs={"image_id": image.id})
         return media_url(name=image.thumbnail.name, view_url=view, request=self.context["request"])
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URI)
     def get_url(self, image) -> str | None:
         if not self._viewable(image):
             return None
         view = reverse("api:gallery-image-file", kwargs={"image_id": image.id})
         return media_url(name=image.file.name, view_url=view, request=self.context["request"])
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URI)
     def get_download_url(self, image) -> str | None:
         if not self._viewable(image):
             return None
@@ -123,8 +136,44 @@ class ImageOutput(serializers.ModelSerializer):
         return {"id": generation.lora_model_id, "name": generation.model_label}
 
 
+class GenerationParametersOutput(serializers.Serializer):
+    """The inputs sent to the model (those left out were not sent: the model's defaults
+    applied)."""
+
+    aspect_ratio = serializers.ChoiceField(choices=ASPECT_RATIO_CHOICES, required=False)
+    width = serializers.IntegerField(required=False)
+    height = serializers.IntegerField(required=False)
+    prompt_strength = serializers.FloatField(required=False)
+    base_model = serializers.ChoiceField(
+        choices=FLUX_MODELS, required=False, help_text="The FLUX model the LoRA runs on."
+    )
+    num_outputs = serializers.IntegerField(required=False)
+    num_inference_steps = serializers.IntegerField(required=False)
+    guidance_scale = serializers.FloatField(required=False)
+    seed = serializers.IntegerField(required=False)
+    output_format = serializers.ChoiceField(choices=OUTPUT_FORMATS, required=False)
+    output_quality = serializers.IntegerField(required=False)
+    disable_safety_checker = serializers.BooleanField(required=False)
+    go_fast = serializers.BooleanField(required=False)
+    megapixels = serializers.ChoiceField(choices=MEGAPIXELS, required=False)
+    lora_scale = serializers.FloatField(required=False)
+    extra_lora = serializers.CharField(required=False, help_text="The second LoRA's reference.")
+    extra_lora_scale = serializers.FloatField(required=False)
+    mask_url = serializers.URLField(required=False)
+
+    def to_representation(self, instance):
+        # Stored under Replicate's input names, where `model` is the FLUX model; in this API
+        # `model` is always the LoRA model, so the FLUX one is `base_model`.
+        instance = dict(instance or {})
+        if "model" in instance:
+            instance["base_model"] = instance.pop("model")
+        return super().to_representation(instance)
+
+
 class GenerationOutput(serializers.ModelSerializer):
     model = serializers.SerializerMethodField()
+    parameters = GenerationParametersOutput()
+    metrics = JobMetricsOutput()
     images = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
     style_preset = serializers.UUIDField(source="style_preset_id", allow_null=True)
@@ -198,7 +247,8 @@ def generations_data(request, generations) -> list:
 @extend_schema_field(
     {
         "type": "string",
-        "description": "A file (multipart), a data: URI or an http(s) URL.",
+        "description": "A picture as a `data:` URI (base64 PNG, JPEG or WebP) or an http(s) "
+        "URL we pass on as is.",
         "nullable": True,
     }
 )
@@ -240,27 +290,51 @@ class ParametersInput(serializers.Serializer):
     """The FLUX LoRA inputs; ranges are checked by the service (shared/replicate-api.md 6.2)."""
 
     aspect_ratio = serializers.ChoiceField(
-        choices=[*ASPECT_RATIOS, CUSTOM], required=False, allow_null=True
+        choices=ASPECT_RATIO_CHOICES, required=False, allow_null=True
     )
-    width = serializers.IntegerField(required=False, allow_null=True, help_text="256–1440, custom")
-    height = serializers.IntegerField(required=False, allow_null=True, help_text="256–1440, custom")
-    prompt_strength = serializers.FloatField(required=False, allow_null=True, help_text="0–1")
-    model = serializers.ChoiceField(choices=FLUX_MODELS, required=False, allow_null=True)
-    num_outputs = serializers.IntegerField(required=False, allow_null=True, help_text="1–4")
-    num_inference_steps = serializers.IntegerField(
-        required=False, allow_null=True, help_text="1–50 (1–4 on the default model)"
+    width = RangedIntegerField(
+        schema_range=(256, 1440),
+        required=False,
+        allow_null=True,
+        help_text="Pixels, with the custom aspect ratio.",
     )
-    guidance_scale = serializers.FloatField(required=False, allow_null=True, help_text="0–10")
-    seed = serializers.IntegerField(required=False, allow_null=True, help_text="0 or more")
+    height = RangedIntegerField(
+        schema_range=(256, 1440),
+        required=False,
+        allow_null=True,
+        help_text="Pixels, with the custom aspect ratio.",
+    )
+    prompt_strength = RangedFloatField(
+        schema_range=(0, 1),
+        required=False,
+        allow_null=True,
+        help_text="How much the image changes (image to image).",
+    )
+    model = serializers.ChoiceField(
+        choices=FLUX_MODELS, required=False, allow_null=True, help_text="The FLUX base model."
+    )
+    num_outputs = RangedIntegerField(
+        schema_range=(1, 4), required=False, allow_null=True, help_text="Pictures in one request."
+    )
+    num_inference_steps = RangedIntegerField(
+        schema_range=(1, 50), required=False, allow_null=True, help_text="1–4 on the default model."
+    )
+    guidance_scale = RangedFloatField(schema_range=(0, 10), required=False, allow_null=True)
+    seed = RangedIntegerField(
+        schema_range=(0, MAX_SEED),
+        required=False,
+        allow_null=True,
+        help_text="Random when left out.",
+    )
     output_format = serializers.ChoiceField(choices=OUTPUT_FORMATS, required=False, allow_null=True)
-    output_quality = serializers.IntegerField(required=False, allow_null=True, help_text="0–100")
+    output_quality = RangedIntegerField(schema_range=(0, 100), required=False, allow_null=True)
     disable_safety_checker = serializers.BooleanField(
         required=False, allow_null=True, help_text="Ignored: the safety checker is always on."
     )
     go_fast = serializers.BooleanField(required=False, allow_null=True)
     megapixels = serializers.ChoiceField(choices=MEGAPIXELS, required=False, allow_null=True)
-    lora_scale = serializers.FloatField(required=False, allow_null=True, help_text="−1 to 3")
-    extra_lora_scale = serializers.FloatField(required=False, allow_null=True, help_text="−1 to 3")
+    lora_scale = RangedFloatField(schema_range=(-1, 3), required=False, allow_null=True)
+    extra_lora_scale = RangedFloatField(schema_range=(-1, 3), required=False, allow_null=True)
 
     PARAMETERS = (
         "aspect_ratio", "width", "height", "prompt_strength", "model", "num_outputs",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
@@ -9,7 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import DefaultCursorPagination
+from core.api import DefaultCursorPagination, RangedIntegerField
 from core.schema import ERRORS
 
 from .. import selectors, services
@@ -53,8 +54,10 @@ class ShareLinkListApi(APIView):
     class InputSerializer(serializers.Serializer):
         image = serializers.UUIDField(required=False)
         collection = serializers.UUIDField(required=False)
-        expires_in_days = serializers.IntegerField(
-            required=False, help_text="Default: SHARE_LINK_DEFAULT_DAYS."
+        expires_in_days = RangedIntegerField(
+            schema_range=(1, settings.SHARE_LINK_MAX_DAYS),
+            required=False,
+            help_text=f"Default: {settings.SHARE_LINK_DEFAULT_DAYS}.",
         )
         never_expires = serializers.BooleanField(required=False, default=False)
 
@@ -67,7 +70,9 @@ class ShareLinkListApi(APIView):
 
     @extend_schema(
         tags=["share-links"],
-        summary="Your share links",
+        operation_id="share_links_list",
+        summary="List your share links",
+        description="Newest first, revoked and expired ones too (`is_active` says which work).",
         responses={200: ShareLinkOutput(many=True), **ERRORS},
     )
     def get(self, request):
@@ -80,7 +85,11 @@ class ShareLinkListApi(APIView):
 
     @extend_schema(
         tags=["share-links"],
-        summary="Share an image or a collection by a signed link",
+        operation_id="share_links_create",
+        summary="Share an image or a collection",
+        description="A signed link (`url`) anyone may open, to one image or one collection "
+        "(give one of `image` and `collection`), until it expires or you revoke it. It shows "
+        "approved images only.",
         request=InputSerializer,
         responses={201: ShareLinkOutput, **ERRORS},
     )
@@ -115,7 +124,11 @@ class ShareLinkListApi(APIView):
 
 class ShareLinkDetailApi(APIView):
     @extend_schema(
-        tags=["share-links"], summary="One share link", responses={200: ShareLinkOutput, **ERRORS}
+        tags=["share-links"],
+        operation_id="share_link_get",
+        summary="Get a share link",
+        description="With how often it was opened.",
+        responses={200: ShareLinkOutput, **ERRORS},
     )
     def get(self, request, link_id):
         link = selectors.share_link_get(user=request.user, link_id=link_id)
@@ -123,7 +136,9 @@ class ShareLinkDetailApi(APIView):
 
     @extend_schema(
         tags=["share-links"],
-        summary="Revoke a share link (it answers 404 from now on)",
+        operation_id="share_link_revoke",
+        summary="Revoke a share link",
+        description="The link answers 404 from now on.",
         responses={204: None, **ERRORS},
     )
     def delete(self, request, link_id):

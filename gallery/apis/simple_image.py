@@ -24,14 +24,13 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_serializer,
-    inline_serializer,
 )
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.exceptions import DomainError, NotFound
-from core.schema import CREATE_ERRORS
+from core.schema import CREATE_ERRORS, error
 
 from .. import selectors, services
 from ..models import Generation
@@ -85,15 +84,15 @@ class WaitSlots:
 
 WAIT_SLOTS = WaitSlots()
 
-PENDING = inline_serializer(
-    "SimpleImagePending",
-    {
-        "id": serializers.UUIDField(),
-        "status": serializers.CharField(),
-        "url": serializers.URLField(),
-        "detail": serializers.CharField(),
-    },
-)
+
+class SimpleImagePendingOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=Generation.Status.choices)
+    url = serializers.URLField(help_text="The generation: poll it.")
+    detail = serializers.CharField()
+
+
+PENDING = SimpleImagePendingOutput
 
 
 class SimpleImageApi(GenerationThrottleMixin, APIView):
@@ -113,6 +112,7 @@ class SimpleImageApi(GenerationThrottleMixin, APIView):
 
     @extend_schema(
         tags=["generations"],
+        operation_id="simple_image_generate",
         summary="Generate and wait: the simple service",
         description=(
             "Takes the simple service's JSON body, with its defaults (1:1, 0.8, dev, 1, 28, "
@@ -126,7 +126,12 @@ class SimpleImageApi(GenerationThrottleMixin, APIView):
             "stored) or `failed`. Same credits, limits and gallery as every other generation."
         ),
         parameters=[
-            OpenApiParameter("model_name", str, OpenApiParameter.PATH),
+            OpenApiParameter(
+                "model_name",
+                str,
+                OpenApiParameter.PATH,
+                description="One of your models (its name or id), or `default`.",
+            ),
             OpenApiParameter(
                 "Location",
                 OpenApiTypes.URI,
@@ -156,8 +161,12 @@ class SimpleImageApi(GenerationThrottleMixin, APIView):
             202: OpenApiResponse(
                 PENDING, description="Still running: follow `Location` (the body's `url`)."
             ),
-            422: OpenApiResponse(description="The generation failed (the credits are refunded)."),
             **CREATE_ERRORS,
+            404: error("No such model among yours (`not_found`)."),
+            422: error(
+                "The generation failed or its picture was held (`generation_failed`); the "
+                "credits of a failed one are refunded."
+            ),
         },
     )
     def post(self, request, model_name):

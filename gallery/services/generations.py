@@ -29,6 +29,8 @@ from core.exceptions import DomainError, InvalidInput
 from core.remote_jobs import RemoteJobLifecycle, lifecycle_register, remote_file_remember
 from core.remote_jobs.tasks import remote_job_submit_task
 from core.webhooks import webhook_url
+from events import payloads as event_data
+from events.services import event_publish
 from moderation.classifier import image_classify
 from moderation.services import prompt_guard
 from moderation.strikes import suspension_check
@@ -337,6 +339,14 @@ class GenerationLifecycle(RemoteJobLifecycle):
 
     def on_submit_gave_up(self, job: Generation) -> None:
         generation_not_started_notify_task.delay_on_commit(str(job.id))
+
+    def on_succeeded(self, job: Generation, remote) -> None:
+        # Its pictures are stored and scanned by now (outputs_take runs before the success).
+        event_publish(user=job.owner, type="generation.succeeded", data=event_data.generation(job))
+
+    def on_ended_without_output(self, job: Generation) -> None:
+        if job.status == Status.FAILED:  # a cancel was the person's own doing
+            event_publish(user=job.owner, type="generation.failed", data=event_data.generation(job))
 
     def remote_create(
         self, job: Generation, remote_input: dict[str, Any]

@@ -17,6 +17,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.exceptions import Conflict, DomainError
+from events import payloads as event_data
+from events.services import event_publish
 from moderation.audit import audit_record
 from moderation.classifier import image_classify
 from moderation.strikes import strike_add
@@ -61,10 +63,12 @@ def image_scan(*, image: GeneratedImage) -> GeneratedImage:
     else:
         state, reason = Moderation.HELD, HELD_FOR_REVIEW
     # Only from pending: a moderator's decision is never overwritten by a late scan.
-    GeneratedImage.objects.filter(pk=image.pk, moderation_state=Moderation.PENDING).update(
+    moved = GeneratedImage.objects.filter(pk=image.pk, moderation_state=Moderation.PENDING).update(
         moderation_state=state, moderation_reason=reason, moderated_at=timezone.now()
     )
     image.refresh_from_db(fields=["moderation_state", "moderation_reason", "moderated_at"])
+    if moved and state == Moderation.HELD:
+        event_publish(user=image.owner, type="image.held", data=event_data.image(image))
     if state == Moderation.HELD:
         logger.info(
             "image %s held for review (%s)", image.pk, category or scan.reason or "classifier"
@@ -133,6 +137,7 @@ def image_decide(
         reason=reason,
     )
     if decision == "rejected" and before != Moderation.REJECTED:
+        event_publish(user=image.owner, type="image.rejected", data=event_data.image(image))
         strike_add(
             user=image.owner,
             kind="rejected_image",

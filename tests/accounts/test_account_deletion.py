@@ -35,9 +35,12 @@ from accounts.services import (
 )
 from accounts.tasks import account_delete_task
 from core.exceptions import DomainError
+from core.models import IdempotencyRecord
 from gallery.models import GeneratedImage, ImageReport
 from moderation.services import PromptBlocked, prompt_guard
 from moderation.strikes import suspension_appeal
+from tests.billing.factories import billing_one_of_everything
+from tests.events.factories import events_one_of_everything
 from tests.factories import TEST_PASSWORD
 from tests.gallery.factories import gallery_one_of_everything
 from tests.trainings.portraits import portrait_jpegs
@@ -90,6 +93,16 @@ def one_of_everything(user: User, *, someone_else: User) -> None:
         change_message="made by the test",
         single_object=True,
     )
+    # core: a request sent with an Idempotency-Key, and its stored answer
+    IdempotencyRecord.objects.create(
+        user=user,
+        key="retry-1",
+        route="api:me-export",
+        fingerprint="0" * 64,
+        status_code=202,
+        body=b"{}",
+        expires_at=user.date_joined,
+    )
     # A signed-in browser session.
     browser = Client()
     browser.force_login(user)
@@ -100,6 +113,8 @@ def one_of_everything(user: User, *, someone_else: User) -> None:
     # someone else shared.
     gallery_one_of_everything(user)
     _one_of_each_moderation_thing(user)
+    events_one_of_everything(user)  # events: an endpoint, events and their deliveries
+    billing_one_of_everything(user)  # billing: purchases of credit packs
 
 
 def _one_of_each_moderation_thing(user: User) -> None:

@@ -79,3 +79,14 @@ def test_the_export_holds_datasets_photos_captions_models_versions_and_runs(owne
     assert exported_run["credits_reserved"] == 20 and exported_run["credits_charged"] == 18
     readme = json.loads(archive.read("README.json"))
     assert "trainings/runs.json" in readme["contents"]
+
+
+def test_the_export_holds_the_purchases(owner):
+    from billing.models import Purchase
+
+    Purchase.objects.create(
+        user=owner, pack_name="Starter", credits=500, price=900, currency="eur", status="paid"
+    )
+    (purchase,) = json.loads(_export(owner).read("billing/purchases.json"))
+    assert purchase["pack"] == "Starter" and purchase["credits"] == 500
+    assert purchase["status"] == "paid" and purchase["currency"] == "eur"

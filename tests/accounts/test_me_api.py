@@ -140,7 +140,7 @@ def test_export_is_built_and_downloaded_by_its_owner_only(
     other = as_user(stranger)
     assert other.get(f"/api/v1/me/export/{export_id}/").status_code == 404
     assert other.get(f"/api/v1/me/export/{export_id}/download/").status_code == 404
-    assert other.get("/api/v1/me/export/").json() == []
+    assert other.get("/api/v1/me/export/").json()["results"] == []
 
 
 def test_an_expired_export_answers_410(as_user, owner, django_capture_on_commit_callbacks):

@@ -8,7 +8,7 @@ from django.test import Client, RequestFactory
 from PIL import Image
 
 from accounts.deletion import account_deletion_request
-from accounts.exports import data_export_request
+from accounts.exports import data_export_build, data_export_request
 from accounts.models import DataExport, User
 from accounts.selectors import user_email_verified
 from accounts.services import credits_grant, credits_reserve
@@ -250,3 +250,21 @@ def test_changing_the_email_address_takes_effect_once_the_new_one_is_confirmed(c
 
 def selectors_verified(user):
     return user_email_verified(user=user)
+
+
+def test_the_export_list_updates_itself_until_the_export_is_ready(client, owner, stranger):
+    client.force_login(owner)
+    export = data_export_request(user=owner)  # its task does not run in this transaction
+    page = client.get("/accounts/profile/").content.decode()
+    assert 'hx-get="/accounts/exports/"' in page and 'data-export-status="pending"' in page
+    assert f"/accounts/export/{export.id}/download/" not in page
+
+    data_export_build(export_id=export.pk)
+    fragment = client.get("/accounts/exports/").content.decode()
+    assert f"/accounts/export/{export.id}/download/" in fragment
+    assert "hx-get" not in fragment  # ready: it stops polling
+
+    other = Client()
+    other.force_login(stranger)
+    assert f"{export.id}" not in other.get("/accounts/exports/").content.decode()
+    assert Client().get("/accounts/exports/").status_code == 302

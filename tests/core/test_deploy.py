@@ -106,3 +106,11 @@ def test_production_without_a_token_needs_no_webhook_secret():
         env_overrides={**_PRODUCTION, "REPLICATE_API_TOKEN": "", "REPLICATE_WEBHOOK_SECRET": ""},
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_refuses_event_deliveries_to_private_addresses():
+    result = _manage(
+        "check", env_overrides={**_PRODUCTION, "EVENTS_ALLOW_PRIVATE_ADDRESSES": "true"}
+    )
+    assert result.returncode != 0
+    assert "EVENTS_ALLOW_PRIVATE_ADDRESSES" in result.stderr

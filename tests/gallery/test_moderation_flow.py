@@ -131,7 +131,9 @@ def test_every_way_in_is_screened(owner, credits, as_user, browser_as, no_replic
     assert page.status_code == 200
     assert "Sexual content" in page.content.decode()
     preset = StylePreset.objects.create(name="Bad", prompt_template="a nude photo of {trigger}")
-    response = api.post("/api/v1/generations/", {"style_preset": str(preset.id)}, format="json")
+    response = api.post(
+        "/api/v1/generations/", {"prompt": "", "style_preset": str(preset.id)}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "prompt_blocked"
     assert not Generation.objects.exists()

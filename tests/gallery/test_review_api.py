@@ -241,7 +241,7 @@ def test_the_queue_lists_held_and_reported_pictures_oldest_first(as_moderator, o
     assert first["reason"] == "The safety scan flagged this picture."
     assert first["scan"]["verdict"] == "held"
     assert first["scan"]["scores"] == {"nsfw": 0.93} and first["scan"]["flagged"] == ["nsfw"]
-    assert first["owner"] == {"id": owner.pk, "email": "owner@example.com"}
+    assert first["owner"] == {"id": str(owner.public_id), "email": "owner@example.com"}
     assert first["prompt"] == "a portrait on a beach"
     assert first["model_label"] == scan_held.generation.model_label
     assert first["open_reports"] == 0
@@ -415,7 +415,7 @@ def test_the_blocked_prompt_log_lists_records_with_their_rule(
     assert item["prompt"] == "n.u.d.e selfie" and item["category"] == "sexual"
     assert item["action"] == "blocked" and item["source"] == "api"
     assert item["rule_id"] == blocked.rule_id and item["rule_id"] is not None
-    assert item["user"] == {"id": owner.pk, "email": "owner@example.com"}
+    assert item["user"] == {"id": str(owner.public_id), "email": "owner@example.com"}
 
     def ids(**params):
         response = as_moderator.get(BLOCKED, params)

@@ -143,10 +143,10 @@ def test_catalogue_lists(owner, as_user, api):
     StylePreset.objects.create(name="Hidden", prompt_template="x", is_active=False)
     StyleLora.objects.create(name="Ink", extra_lora="someone/ink", default_scale=0.8)
     client = as_user(owner)
-    presets = client.get("/api/v1/presets/").json()
+    presets = client.get("/api/v1/presets/").json()["results"]
     assert [preset["name"] for preset in presets] == ["Studio"]
     assert presets[0]["prompt_template"] == "a photo of {trigger}"
-    styles = client.get("/api/v1/styles/").json()
+    styles = client.get("/api/v1/styles/").json()["results"]
     assert styles[0]["default_scale"] == 0.8 and styles[0]["extra_lora"] == "someone/ink"
     assert api.get("/api/v1/presets/").status_code == 401
     assert api.get("/api/v1/styles/").status_code == 401

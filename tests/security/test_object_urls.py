@@ -31,6 +31,8 @@ from rest_framework.test import APIClient
 from accounts.models import DataExport
 from accounts.services import user_tokens_issue
 from gallery.services import collection_create, collection_images_add, share_link_create
+from tests.billing.factories import make_purchase
+from tests.events.factories import events_one_of_everything
 from tests.gallery.factories import make_generation, make_image, picture, ready_lora_model
 from trainings.models import Dataset, DatasetImage, TrainingRun
 
@@ -52,6 +54,8 @@ class World:
     collection: object
     share_link: object
     export: DataExport
+    event_endpoint: object
+    event_delivery: object
 
 
 def _image_id(world: World, kwargs: frozenset[str]):
@@ -68,8 +72,13 @@ ID_BUILDERS: dict[str, Callable[[World, frozenset[str]], object]] = {
     "collection_id": lambda world, kwargs: world.collection.id,
     "link_id": lambda world, kwargs: world.share_link.id,
     "export_id": lambda world, kwargs: world.export.id,
+    # Events: an endpoint (webhook subscription) and one of its deliveries.
+    "endpoint_id": lambda world, kwargs: world.event_endpoint.id,
+    "delivery_id": lambda world, kwargs: world.event_delivery.id,
     # POST /api/v1/image/{model_name}: one of the caller's models, by name or id.
     "model_name": lambda world, kwargs: str(world.lora_model.id),
+    # Billing: a purchase of a credit pack (its page after Stripe's checkout).
+    "purchase_id": lambda world, kwargs: make_purchase(world.run.owner).id,
 }
 
 # Path parts of covered routes that are not ids, with a value under which the owner's object
@@ -341,6 +350,7 @@ def world(owner) -> World:
         expires_at=timezone.now() + timedelta(days=1),
     )
     export.file.save(f"exports/{owner.pk}/export.zip", ContentFile(b"PK\x05\x06" + bytes(18)))
+    event_endpoint = events_one_of_everything(owner)
     return World(
         dataset=dataset,
         dataset_image=dataset_image,
@@ -351,6 +361,8 @@ def world(owner) -> World:
         collection=collection,
         share_link=share_link,
         export=export,
+        event_endpoint=event_endpoint,
+        event_delivery=event_endpoint.deliveries.first(),
     )
 
 

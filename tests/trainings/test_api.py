@@ -71,7 +71,7 @@ def test_uploaded_photos_are_processed_and_captions_paired(owner, as_user, datas
     added = response.json()["added"]
     assert len(added) == 2
     assert {row["status"] for row in added} == {"pending"}  # processed in the background
-    listed = as_user(owner).get(f"/api/v1/datasets/{dataset.id}/images/").json()
+    listed = as_user(owner).get(f"/api/v1/datasets/{dataset.id}/images/").json()["results"]
     assert {row["status"] for row in listed} == {"ready"}
     first = DatasetImage.objects.get(original_name="me-00.jpg")
     assert first.caption == "a photo of me smiling in Paris"
@@ -229,7 +229,7 @@ def test_the_schema_matches_the_lists_and_a_new_model(owner, as_user, client):
     created = as_user(owner).post("/api/v1/models/", {"name": "New", "trigger_word": "QUORBEX"})
     assert created.status_code == 201
     assert created.json()["current_version"] is None
-    assert components["LoraModelOutput"]["properties"]["current_version"]["nullable"] is True
+    assert components["LoraModel"]["properties"]["current_version"]["nullable"] is True
     assert "403" in schema["paths"]["/api/v1/models/"]["post"]["responses"]
     for path in ("trainings/", "trainings/{run_id}/cancel/", "trainings/{run_id}/retry/"):
         assert "409" in schema["paths"][f"/api/v1/{path}"]["post"]["responses"], path

@@ -2,24 +2,37 @@
 one, its caption and face confirmation, deleting it, and its thumbnail."""
 
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import DefaultCursorPagination
 from core.exceptions import NotFound
 from core.files import private_file_response
 from core.middleware import request_size_allowed
+from core.schema import ERROR_CODES
 
 from .. import selectors, services
+from ..imaging import MAX_UPLOAD_BYTES
 from ..models import DatasetImage
-from ..services.datasets import dataset_uploads_add
-from .serializers import ERRORS
+from ..services.datasets import MAX_IMAGES, dataset_uploads_add
+from .serializers import BINARY_ERRORS, ERRORS, UPLOAD_ERRORS, paginate
+
+PHOTO_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")  # trainings.imaging: what a photo was read as
+UPLOAD_LIMITS = (
+    f"Photos are JPEG, PNG, WebP or HEIC, at most {MAX_UPLOAD_BYTES >> 20} MB each; a dataset "
+    f"holds at most {MAX_IMAGES}. A zip holds photos and optional same-named `.txt` captions."
+)
 
 
 class DatasetImageOutput(serializers.ModelSerializer):
     thumbnail_url = serializers.SerializerMethodField()
+    original_format = serializers.ChoiceField(
+        choices=PHOTO_FORMATS, allow_blank=True, help_text="Empty until the photo is checked."
+    )
 
     class Meta:
         model = DatasetImage
@@ -54,19 +67,39 @@ class DatasetImageOutput(serializers.ModelSerializer):
 
 
 class UploadRefusalOutput(serializers.Serializer):
-    name = serializers.CharField()
-    code = serializers.CharField()
+    name = serializers.CharField(help_text="The file's name as uploaded.")
+    code = serializers.CharField(help_text="Why it was refused: `unsupported_format`, ….")
     message = serializers.CharField()
+
+
+class DatasetUploadResultOutput(serializers.Serializer):
+    added = DatasetImageOutput(many=True)
+    refused = UploadRefusalOutput(many=True)
+
+
+class DatasetUploadErrorOutput(serializers.Serializer):
+    """The error body, plus each refused file (nothing was added)."""
+
+    detail = serializers.CharField()
+    code = serializers.ChoiceField(choices=ERROR_CODES)
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    refused = UploadRefusalOutput(many=True)
+
+
+class DatasetImagePagination(DefaultCursorPagination):
+    ordering = ("created_at", "id")  # the order they were uploaded in
 
 
 @request_size_allowed("DATASET_UPLOAD_MAX_REQUEST_BYTES")
 class DatasetImagesApi(APIView):
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]
+    pagination_class = DatasetImagePagination
 
     class InputSerializer(serializers.Serializer):
         files = serializers.ListField(
             child=serializers.FileField(allow_empty_file=True),
             required=False,
+            max_length=2 * MAX_IMAGES,
             help_text="Photos (JPEG, PNG, WebP, HEIC) and optional same-named .txt captions.",
         )
         archive = serializers.FileField(
@@ -78,23 +111,38 @@ class DatasetImagesApi(APIView):
                 raise serializers.ValidationError({"files": ["Choose photos or a zip to upload."]})
             return attrs
 
-    @extend_schema(responses={200: DatasetImageOutput(many=True), **ERRORS})
+    @extend_schema(
+        tags=["datasets"],
+        operation_id="dataset_images_list",
+        summary="List a dataset's photos",
+        description="In the order they were uploaded, each with its checks (status, faces, "
+        "sharpness, kind of shot) and its caption.",
+        responses={200: DatasetImageOutput(many=True), **ERRORS},
+    )
     def get(self, request, dataset_id):
         dataset = selectors.dataset_get(user=request.user, dataset_id=dataset_id)
-        images = selectors.dataset_image_list(dataset=dataset)
-        return Response(DatasetImageOutput(images, many=True, context={"request": request}).data)
+        return paginate(self, selectors.dataset_image_list(dataset=dataset), DatasetImageOutput)
 
     @extend_schema(
+        tags=["datasets"],
+        operation_id="dataset_images_upload",
+        summary="Upload photos (multipart)",
+        description=(
+            "`multipart/form-data` with `files` (one part per file, the same name repeated) "
+            "and/or `archive` (a zip). "
+            + UPLOAD_LIMITS
+            + " Each photo is checked in the background (`status` is `pending` until then). "
+            "Files that cannot be used are listed in `refused` with a reason; when none is "
+            "added, the answer is a 400 listing them."
+        ),
         request={"multipart/form-data": InputSerializer},
         responses={
-            201: inline_serializer(
-                "DatasetUploadResult",
-                {
-                    "added": DatasetImageOutput(many=True),
-                    "refused": UploadRefusalOutput(many=True),
-                },
-            ),
             **ERRORS,
+            **UPLOAD_ERRORS,
+            201: DatasetUploadResultOutput,
+            400: OpenApiResponse(
+                DatasetUploadErrorOutput, description="No file was added: each one is refused."
+            ),
         },
     )
     def post(self, request, dataset_id):
@@ -143,14 +191,27 @@ class DatasetImageDetailApi(APIView):
                 )
             return attrs
 
-    @extend_schema(responses={200: DatasetImageOutput, **ERRORS})
+    @extend_schema(
+        tags=["datasets"],
+        operation_id="dataset_image_get",
+        summary="Get one photo of a dataset",
+        description="The photo's checks and caption.",
+        responses={200: DatasetImageOutput, **ERRORS},
+    )
     def get(self, request, dataset_id, image_id):
         image = selectors.dataset_image_get(
             user=request.user, dataset_id=dataset_id, image_id=image_id
         )
         return Response(DatasetImageOutput(image, context={"request": request}).data)
 
-    @extend_schema(request=InputSerializer, responses={200: DatasetImageOutput, **ERRORS})
+    @extend_schema(
+        tags=["datasets"],
+        operation_id="dataset_image_update",
+        summary="Change a photo's caption, or confirm it is you",
+        description="`face_confirmed` uses a photo in which no face was detected anyway.",
+        request=InputSerializer,
+        responses={200: DatasetImageOutput, **ERRORS},
+    )
     def patch(self, request, dataset_id, image_id):
         image = selectors.dataset_image_get(
             user=request.user, dataset_id=dataset_id, image_id=image_id
@@ -167,7 +228,13 @@ class DatasetImageDetailApi(APIView):
             )
         return Response(DatasetImageOutput(image, context={"request": request}).data)
 
-    @extend_schema(responses={204: None, **ERRORS})
+    @extend_schema(
+        tags=["datasets"],
+        operation_id="dataset_image_delete",
+        summary="Delete a photo from a dataset",
+        description="The photo and its thumbnail are erased.",
+        responses={204: None, **ERRORS},
+    )
     def delete(self, request, dataset_id, image_id):
         image = selectors.dataset_image_get(
             user=request.user, dataset_id=dataset_id, image_id=image_id
@@ -177,7 +244,13 @@ class DatasetImageDetailApi(APIView):
 
 
 class DatasetImageThumbnailApi(APIView):
-    @extend_schema(responses={(200, "image/webp"): bytes, **ERRORS})
+    @extend_schema(
+        tags=["datasets"],
+        operation_id="dataset_image_thumbnail_get",
+        summary="A photo's thumbnail (WebP)",
+        description="The small WebP the photo's `thumbnail_url` points at; 404 until made.",
+        responses={(200, "image/webp"): OpenApiTypes.BINARY, **BINARY_ERRORS},
+    )
     def get(self, request, dataset_id, image_id):
         image = selectors.dataset_image_get(
             user=request.user, dataset_id=dataset_id, image_id=image_id

@@ -3,23 +3,39 @@ retrying a failed one."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import DefaultCursorPagination
+from core.api import DefaultCursorPagination, JobMetricsOutput
 
 from .. import selectors, services
 from ..models import TrainingRun
 from ..services.parameters import PARAMETER_RANGES, RESOLUTIONS
-from .serializers import CONFLICT, ERRORS, paginate
+from .serializers import CONFLICT, ERRORS, START_ERRORS, paginate
+
+
+class TrainingParametersOutput(serializers.Serializer):
+    """What the run trains with (the defaults filled in)."""
+
+    steps = serializers.IntegerField()
+    lora_rank = serializers.IntegerField()
+    learning_rate = serializers.FloatField()
+    batch_size = serializers.IntegerField()
+    resolution = serializers.CharField(help_text="Comma-separated sides in pixels.")
+    autocaption = serializers.BooleanField()
+
+    def to_representation(self, instance):
+        # Stored complete by the service; a row from before a parameter existed has its default.
+        return super().to_representation({**services.TrainingParameters().as_dict(), **instance})
 
 
 class TrainingRunOutput(serializers.ModelSerializer):
     dataset = serializers.UUIDField(source="dataset_id", read_only=True, allow_null=True)
     model = serializers.UUIDField(source="lora_model_id", read_only=True)
     retry_of = serializers.UUIDField(source="retry_of_id", read_only=True, allow_null=True)
-    progress = serializers.FloatField(read_only=True)
+    progress = serializers.FloatField(read_only=True, min_value=0, max_value=1)
+    parameters = TrainingParametersOutput(read_only=True)
+    metrics = JobMetricsOutput(read_only=True)
     log_tail = serializers.SerializerMethodField()
     retrying_until = serializers.DateTimeField(
         source="submit_retrying_until",
@@ -79,7 +95,6 @@ class _FloatParameter(_ParameterField, serializers.FloatField):
 class TrainingRunListApi(APIView):
     pagination_class = DefaultCursorPagination
 
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
     throttle_scope = "training"
 
     class InputSerializer(serializers.Serializer):
@@ -96,12 +111,28 @@ class TrainingRunListApi(APIView):
         )
         autocaption = serializers.BooleanField(required=False)
 
-    @extend_schema(responses={200: TrainingRunOutput(many=True), **ERRORS})
+    @extend_schema(
+        tags=["trainings"],
+        operation_id="trainings_list",
+        summary="List your training runs",
+        description="Newest first, each with its status, progress and cost.",
+        responses={200: TrainingRunOutput(many=True), **ERRORS},
+    )
     def get(self, request):
         return paginate(self, selectors.training_run_list(user=request.user), TrainingRunOutput)
 
     @extend_schema(
-        request=InputSerializer, responses={201: TrainingRunOutput, **ERRORS, 409: CONFLICT}
+        tags=["trainings"],
+        operation_id="trainings_create",
+        summary="Train a model on a dataset",
+        description=(
+            "Reserves the run's credits (`cost_estimate`) and starts it on Replicate in the "
+            "background. Poll the run until `status` is `succeeded` (the model is then `ready`) "
+            "or `failed` (the credits are refunded). Parameters left out take their defaults. "
+            "409 when the dataset cannot train yet (see its report) or the model is training."
+        ),
+        request=InputSerializer,
+        responses={201: TrainingRunOutput, **START_ERRORS},
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
@@ -124,14 +155,28 @@ class TrainingRunListApi(APIView):
 
 
 class TrainingRunDetailApi(APIView):
-    @extend_schema(responses={200: TrainingRunOutput, **ERRORS})
+    @extend_schema(
+        tags=["trainings"],
+        operation_id="training_get",
+        summary="Get a training run",
+        description="Its status, progress, the last lines of its log and, once it ended, its "
+        "metrics and actual cost.",
+        responses={200: TrainingRunOutput, **ERRORS},
+    )
     def get(self, request, run_id):
         run = selectors.training_run_get(user=request.user, run_id=run_id)
         return Response(TrainingRunOutput(run).data)
 
 
 class TrainingRunCancelApi(APIView):
-    @extend_schema(request=None, responses={200: TrainingRunOutput, **ERRORS, 409: CONFLICT})
+    @extend_schema(
+        tags=["trainings"],
+        operation_id="training_cancel",
+        summary="Cancel a training run",
+        description="Stops it on Replicate; the reserved credits are refunded. 409 once ended.",
+        request=None,
+        responses={200: TrainingRunOutput, **ERRORS, 409: CONFLICT},
+    )
     def post(self, request, run_id):
         run = selectors.training_run_get(user=request.user, run_id=run_id)
         run = services.training_run_cancel(run=run)
@@ -139,7 +184,15 @@ class TrainingRunCancelApi(APIView):
 
 
 class TrainingRunRetryApi(APIView):
-    @extend_schema(request=None, responses={201: TrainingRunOutput, **ERRORS, 409: CONFLICT})
+    @extend_schema(
+        tags=["trainings"],
+        operation_id="training_retry",
+        summary="Retry a failed training run",
+        description="A new run with the same dataset, model and parameters (`retry_of` names "
+        "this one). 409 unless this one failed or was canceled.",
+        request=None,
+        responses={201: TrainingRunOutput, **START_ERRORS},
+    )
     def post(self, request, run_id):
         run = selectors.training_run_get(user=request.user, run_id=run_id)
         new_run = services.training_run_retry(user=request.user, run=run)

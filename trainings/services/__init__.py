@@ -22,6 +22,7 @@ from .lora_models import (
     trigger_word_suggest,
 )
 from .parameters import TrainingParameters
+from .retention import dataset_keep_photos_set, dataset_photos_delete, dataset_photos_expire
 from .runs import (
     TrainingRunLifecycle,
     training_cost_estimate,
@@ -43,6 +44,9 @@ __all__ = [
     "dataset_image_face_confirm",
     "dataset_image_process",
     "dataset_images_add",
+    "dataset_keep_photos_set",
+    "dataset_photos_delete",
+    "dataset_photos_expire",
     "dataset_update",
     "dataset_zip_add",
     "lora_model_create",

@@ -282,6 +282,8 @@ def _store(
         with transaction.atomic():
             # Lock the dataset so two uploads at once cannot pass the count together.
             Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
+            # New photos in a dataset emptied by retention: it holds photos again.
+            Dataset.objects.filter(pk=dataset.pk).update(photos_deleted_at=None)
             current = dataset.images.exclude(status=DatasetImage.Status.REJECTED).count()
             _count_check(current=current, adding=len(accepted))
             quota_check(

@@ -24,6 +24,8 @@ from core.models import ReplicateJob
 from core.remote_jobs import RemoteJobLifecycle, lifecycle_register, remote_file_remember
 from core.remote_jobs.tasks import remote_job_submit_task
 from core.webhooks import webhook_url
+from events import payloads as event_data
+from events.services import event_publish
 from moderation.strikes import suspension_check
 
 from ..models import Dataset, DatasetImage, LoraModel, LoraVersion, TrainingRun
@@ -167,12 +169,14 @@ class TrainingRunLifecycle(RemoteJobLifecycle):
         lora_model.current_version = version
         lora_model.status = LoraModel.Status.READY
         lora_model.save(update_fields=["current_version", "status", "updated_at"])
+        event_publish(user=job.owner, type="training.succeeded", data=event_data.training_run(job))
         from ..tasks import training_run_notify_task  # the tasks module imports the services
 
         training_run_notify_task.delay_on_commit(str(job.id))
 
     def on_ended_without_output(self, job: TrainingRun) -> None:
         if job.status == Status.FAILED:  # a cancel was the person's own doing
+            event_publish(user=job.owner, type="training.failed", data=event_data.training_run(job))
             from ..tasks import training_run_notify_task
 
             training_run_notify_task.delay_on_commit(str(job.id))
