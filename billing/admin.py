@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
+
 from .models import CreditPack, Purchase, StripeEvent
 
 
@@ -18,7 +20,7 @@ class CreditPackAdmin(admin.ModelAdmin):
 
 
 @admin.register(Purchase)
-class PurchaseAdmin(admin.ModelAdmin):
+class PurchaseAdmin(ReadOnlyAdmin):
     """Read-only: a purchase changes only through Stripe's events (refund in Stripe)."""
 
     list_display = ["created_at", "user", "pack_name", "credits", "price_display", "status"]
@@ -34,24 +36,10 @@ class PurchaseAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in Purchase._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(StripeEvent)
-class StripeEventAdmin(admin.ModelAdmin):
+class StripeEventAdmin(ReadOnlyAdmin):
+    deletable = True  # only a record of what was processed
     list_display = ["received_at", "type", "event_id"]
     list_filter = ["type"]
     search_fields = ["event_id"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

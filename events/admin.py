@@ -3,19 +3,14 @@ Secrets are never shown."""
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
+
 from .models import Event, EventDelivery, EventEndpoint
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(EventEndpoint)
 class EventEndpointAdmin(ReadOnlyAdmin):
+    deletable = True  # staff may clear what misbehaves
     list_display = ["url", "owner", "is_enabled", "consecutive_failures", "created_at"]
     list_filter = ["is_enabled"]
     search_fields = ["url", "owner__email"]
@@ -24,6 +19,7 @@ class EventEndpointAdmin(ReadOnlyAdmin):
 
 @admin.register(EventDelivery)
 class EventDeliveryAdmin(ReadOnlyAdmin):
+    deletable = True  # staff may clear what misbehaves
     list_display = ["id", "endpoint", "status", "attempts", "response_status", "created_at"]
     list_filter = ["status"]
     search_fields = ["endpoint__url", "owner__email", "event__id"]
@@ -32,6 +28,7 @@ class EventDeliveryAdmin(ReadOnlyAdmin):
 
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdmin):
+    deletable = True  # staff may clear what misbehaves
     list_display = ["id", "type", "owner", "created_at"]
     list_filter = ["type"]
     search_fields = ["id", "owner__email"]

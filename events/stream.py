@@ -11,7 +11,6 @@ that proxies keep the connection. Only the database is needed: no Redis, nothing
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 
@@ -20,6 +19,7 @@ from django.http import StreamingHttpResponse
 from rest_framework.negotiation import BaseContentNegotiation
 
 from core.exceptions import DomainError
+from core.slots import ProcessSlots
 
 from . import selectors
 from .models import Event
@@ -44,24 +44,7 @@ class StreamsBusy(DomainError):
     retry_after = 5
 
 
-class _Slots:
-    def __init__(self):
-        self._lock = threading.Lock()
-        self.taken = 0
-
-    def acquire(self) -> bool:
-        with self._lock:
-            if self.taken >= max(1, settings.EVENTS_STREAM_MAX_PER_PROCESS):
-                return False
-            self.taken += 1
-            return True
-
-    def release(self) -> None:
-        with self._lock:
-            self.taken -= 1
-
-
-STREAM_SLOTS = _Slots()
+STREAM_SLOTS = ProcessSlots(lambda: settings.EVENTS_STREAM_MAX_PER_PROCESS)
 
 
 def event_frame(event: Event) -> str:

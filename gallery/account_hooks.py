@@ -117,3 +117,18 @@ def export_gallery(*, user, archive) -> None:
             for generation in Generation.objects.filter(owner=user).order_by("created_at")
         ],
     )
+    archive.add_json(
+        "gallery/share_links.json",
+        [
+            {
+                "id": str(link.id),
+                "image": str(link.image_id) if link.image_id else None,
+                "collection": str(link.collection_id) if link.collection_id else None,
+                "created_at": link.created_at,
+                "expires_at": link.expires_at,
+                "revoked_at": link.revoked_at,
+                "views": link.view_count,
+            }
+            for link in ShareLink.objects.filter(owner=user).order_by("created_at")
+        ],
+    )

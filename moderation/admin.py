@@ -14,6 +14,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from core.admin import ReadOnlyAdmin
+
 from .models import AuditRecord, PromptBlock, PromptRule, Strike, Suspension
 from .normalise import read
 from .prompts import active_rules
@@ -132,17 +134,6 @@ class PromptRuleAdmin(admin.ModelAdmin):
             "rule_url": rule_url,
         }
         return TemplateResponse(request, "admin/moderation/promptrule/test_prompt.html", context)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(PromptBlock)

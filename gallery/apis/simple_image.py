@@ -9,10 +9,7 @@ caller, or one whose picture is not ready in time, gets 202 at once with the gen
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -31,6 +28,7 @@ from rest_framework.views import APIView
 
 from core.exceptions import DomainError, NotFound
 from core.schema import CREATE_ERRORS, error
+from core.slots import ProcessSlots
 
 from .. import selectors, services
 from ..models import Generation
@@ -48,41 +46,8 @@ class GenerationFailed(DomainError):
     code = "generation_failed"
 
 
-class WaitSlots:
-    """How many requests of this process are waiting for their picture, at most `limit()`."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self.taken = 0
-
-    @staticmethod
-    def limit() -> int:
-        return max(1, settings.GENERATION_SYNC_MAX_WAITERS)
-
-    def acquire(self) -> bool:
-        """Take a slot if one is free; never blocks."""
-        with self._lock:
-            if self.taken >= self.limit():
-                return False
-            self.taken += 1
-            return True
-
-    def release(self) -> None:
-        with self._lock:
-            self.taken -= 1
-
-    @contextmanager
-    def slot(self) -> Iterator[bool]:
-        """True inside when this request may wait; the slot is given back on the way out."""
-        taken = self.acquire()
-        try:
-            yield taken
-        finally:
-            if taken:
-                self.release()
-
-
-WAIT_SLOTS = WaitSlots()
+# How many requests of this process wait for their picture at once.
+WAIT_SLOTS = ProcessSlots(lambda: settings.GENERATION_SYNC_MAX_WAITERS)
 
 
 class SimpleImagePendingOutput(serializers.Serializer):

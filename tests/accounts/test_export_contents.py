@@ -90,3 +90,15 @@ def test_the_export_holds_the_purchases(owner):
     (purchase,) = json.loads(_export(owner).read("billing/purchases.json"))
     assert purchase["pack"] == "Starter" and purchase["credits"] == 500
     assert purchase["status"] == "paid" and purchase["currency"] == "eur"
+
+
+def test_the_export_holds_the_share_links(owner, other_user):
+    from gallery.services import share_link_create
+    from tests.gallery.factories import make_image
+
+    image = make_image(owner)
+    link = share_link_create(user=owner, image=image)
+    share_link_create(user=other_user, image=make_image(other_user))
+    (exported,) = json.loads(_export(owner).read("gallery/share_links.json"))
+    assert exported["id"] == str(link.id) and exported["image"] == str(image.id)
+    assert exported["revoked_at"] is None

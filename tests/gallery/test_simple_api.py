@@ -14,7 +14,7 @@ from django.core.files.storage import default_storage
 from django.db import connection
 
 from gallery import services
-from gallery.apis.simple_image import WAIT_SLOTS, WaitSlots
+from gallery.apis.simple_image import WAIT_SLOTS
 from gallery.forms import GenerationForm
 from gallery.models import GeneratedImage, Generation, StyleLora, StylePreset
 from gallery.services.parameters import MAX_PROMPT
@@ -255,9 +255,9 @@ def test_with_one_caller_waiting_the_next_gets_202_and_the_first_its_picture(
 
 def test_the_cap_is_a_setting_and_at_least_one(settings):
     settings.GENERATION_SYNC_MAX_WAITERS = 0
-    assert WaitSlots.limit() == 1
+    assert WAIT_SLOTS.limit() == 1
     settings.GENERATION_SYNC_MAX_WAITERS = 3
-    assert WaitSlots.limit() == 3
+    assert WAIT_SLOTS.limit() == 3
 
 
 # --- One prompt length limit ------------------------------------------------------------------
