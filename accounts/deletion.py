@@ -7,7 +7,7 @@ Each app that stores something for a user registers an eraser, once, in AppConfi
     def erase_trainings_data(*, user):
         for lora_model in LoraModel.objects.filter(owner=user).exclude(replicate_name=None):
             replicate_gateway.destination_model_delete(full_name=lora_model.replicate_full_name)
-        storage_folder_delete(f"datasets/{user.pk}")  # core.files
+        storage_folder_delete(f"datasets/{user.public_id}")  # core.files
         LoraModel.objects.filter(owner=user).delete()
 
     register_eraser(erase_trainings_data, name="trainings")
@@ -79,7 +79,8 @@ def _erase_accounts_data(*, user: User) -> None:
     if user.avatar:
         user.avatar.delete(save=False)
     for prefix in USER_STORAGE_PREFIXES:
-        storage_folder_delete(f"{prefix}/{user.pk}")
+        for folder in user.storage_folders:  # by public id, and by number (older files)
+            storage_folder_delete(f"{prefix}/{folder}")
     # Not cascaded (simplejwt keeps them with a null user): they name the user, so they go too.
     OutstandingToken.objects.filter(user=user).delete()
     _sessions_delete(user=user)

@@ -172,7 +172,7 @@ def data_export_build(*, export_id) -> DataExport | None:
             )
         size = handle.tell()
         handle.seek(0)
-        name = default_storage.save(f"exports/{user.pk}/{export.id}.zip", File(handle))
+        name = default_storage.save(f"exports/{user.public_id}/{export.id}.zip", File(handle))
     now = timezone.now()
     updated = DataExport.objects.filter(id=export_id, status=DataExport.Status.BUILDING).update(
         status=DataExport.Status.READY,

@@ -32,7 +32,8 @@ class UserManager(BaseUserManager):
 
 
 def _avatar_upload_to(instance, filename):
-    return f"avatars/{instance.pk}/{uuid.uuid4().hex}.webp"
+    # Folders are named by the opaque id: a stored name (a presigned URL) shows no user number.
+    return f"avatars/{instance.public_id}/{uuid.uuid4().hex}.webp"
 
 
 class Plan(models.Model):
@@ -116,6 +117,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_full_name(self):
         return self.display_name or self.email
+
+    @property
+    def storage_folders(self) -> list[str]:
+        """The names of this user's folders in storage: the opaque id, and the number older
+        files were stored under (erasure deletes both)."""
+        return [str(self.public_id), str(self.pk)]
 
     def get_short_name(self):
         return self.display_name or self.email.split("@")[0]

@@ -56,7 +56,8 @@ def erase_gallery_data(*, user) -> None:
     for generation in Generation.objects.filter(owner=user).only("pk", "replicate_file_ids"):
         if generation.replicate_file_ids:
             remote_files_forget(job=generation)
-    storage_folder_delete(f"gallery/{user.pk}")
+    for folder in user.storage_folders:
+        storage_folder_delete(f"gallery/{folder}")
     # Delivery rows name the user's predictions: they go with them.
     prediction_ids = Generation.objects.filter(owner=user).exclude(replicate_id=None)
     WebhookDelivery.objects.filter(

@@ -19,7 +19,8 @@ from core.models import ReplicateJob, job_status_choices
 
 def _user_folder(instance, kind: str, filename: str) -> str:
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
-    return f"gallery/{instance.owner_id}/{kind}/{uuid.uuid4().hex}.{extension}"
+    # Named by the opaque id: a presigned URL shows no user number.
+    return f"gallery/{instance.owner.public_id}/{kind}/{uuid.uuid4().hex}.{extension}"
 
 
 def generation_input_upload_to(instance, filename):

@@ -48,7 +48,8 @@ def erase_trainings_data(*, user) -> None:
             remote_files_forget(job=run)
     for lora_model in LoraModel.objects.filter(owner=user).exclude(replicate_name=None):
         replicate_gateway.destination_model_delete(full_name=lora_model.replicate_full_name)
-    storage_folder_delete(f"datasets/{user.pk}")
+    for folder in user.storage_folders:
+        storage_folder_delete(f"datasets/{folder}")
     remote_ids = runs.exclude(replicate_id=None).values_list("replicate_id", flat=True)
     WebhookDelivery.objects.filter(remote_id__in=list(remote_ids)).delete()
     runs.delete()

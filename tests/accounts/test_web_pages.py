@@ -121,7 +121,7 @@ def test_avatar_upload_is_served_to_its_owner_only(client, owner, stranger):
     client.force_login(owner)
     client.post("/accounts/avatar/", {"avatar": buffer})
     owner.refresh_from_db()
-    assert owner.avatar.name.startswith(f"avatars/{owner.pk}/")
+    assert owner.avatar.name.startswith(f"avatars/{owner.public_id}/")
     served = client.get("/accounts/avatar/")
     assert served.status_code == 200
     with Image.open(io.BytesIO(b"".join(served.streaming_content))) as image:
@@ -139,7 +139,7 @@ def test_web_export_and_download(client, owner, stranger, django_capture_on_comm
         assert client.post("/accounts/export/").status_code == 302
     export = DataExport.objects.get(user=owner)
     assert export.status == "ready"
-    assert export.file.name.startswith(f"exports/{owner.pk}/")
+    assert export.file.name.startswith(f"exports/{owner.public_id}/")
     page = client.get("/accounts/profile/").content.decode()
     url = f"/accounts/export/{export.id}/download/"
     assert url in page

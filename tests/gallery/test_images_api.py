@@ -280,7 +280,7 @@ def test_an_image_becomes_the_profile_picture(owner, as_user):
     response = as_user(owner).post(f"{URL}{image.id}/avatar/")
     assert response.status_code == 200
     owner.refresh_from_db()
-    assert owner.avatar.name.startswith(f"avatars/{owner.pk}/")
+    assert owner.avatar.name.startswith(f"avatars/{owner.public_id}/")
     with default_storage.open(owner.avatar.name) as handle, Image.open(handle) as avatar:
         assert avatar.size == (256, 256)
 

@@ -47,7 +47,7 @@ def test_images_are_stored_in_the_bucket_and_served_by_presigned_redirect(
     image = make_image(owner, fmt="PNG")
     bucket = s3_storage.client()
     stored = bucket.get_object(Bucket=s3_storage.bucket, Key=image.file.name)["Body"].read()
-    assert image.file.name.startswith(f"gallery/{owner.pk}/images/")
+    assert image.file.name.startswith(f"gallery/{owner.public_id}/images/")
 
     response = as_user(owner).get(f"/api/v1/images/{image.id}/file/")
     assert response.status_code == 302

@@ -120,7 +120,7 @@ def test_erasing_an_account_removes_its_gallery_and_nothing_else(owner, other_us
         for name in (image.file.name, image.thumbnail.name)
     ]
     owner_files.append(Generation.objects.get(owner=owner).init_image.name)
-    assert all(name.startswith(f"gallery/{owner.pk}/") for name in owner_files)
+    assert all(name.startswith(f"gallery/{owner.public_id}/") for name in owner_files)
     account_hooks.erase_gallery_data(user=owner)
     account_hooks.erase_gallery_data(user=owner)  # safe to run again
     for model in (Generation, GeneratedImage, Collection, ShareLink):

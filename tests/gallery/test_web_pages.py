@@ -179,7 +179,7 @@ def test_inpainting_from_the_drawn_mask(
     assert response.status_code == 302, response.content.decode()[:500]
     generation = Generation.objects.get()
     assert generation.kind == Generation.Kind.INPAINT
-    assert generation.mask.name.startswith(f"gallery/{owner.pk}/inputs/")
+    assert generation.mask.name.startswith(f"gallery/{owner.public_id}/inputs/")
     with default_storage.open(generation.mask.name) as handle, Image.open(handle) as mask:
         assert mask.mode == "L" and mask.size == (320, 320)
         assert mask.getpixel((10, 10)) == 255 and mask.getpixel((300, 10)) == 0

@@ -349,7 +349,9 @@ def world(owner) -> World:
         finished_at=timezone.now(),
         expires_at=timezone.now() + timedelta(days=1),
     )
-    export.file.save(f"exports/{owner.pk}/export.zip", ContentFile(b"PK\x05\x06" + bytes(18)))
+    export.file.save(
+        f"exports/{owner.public_id}/export.zip", ContentFile(b"PK\x05\x06" + bytes(18))
+    )
     event_endpoint = events_one_of_everything(owner)
     return World(
         dataset=dataset,

@@ -60,6 +60,7 @@ class UploadResult:
 
 
 def _folder(dataset: Dataset) -> str:
+    # Served only through views that check the owner (never presigned), so the number stays.
     return f"datasets/{dataset.owner_id}/{dataset.id}"
 
 
