@@ -2,33 +2,46 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Running needs requirements.txt only; tests, lint and benchmarks add requirements-dev.txt.
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format bench admin-password clean
+.PHONY: help install install-run run test lint format bench admin-password clean
 
 help:
 	@echo "make run             start web, worker, beat and the Replicate simulator (embedded mode)"
 	@echo "make test            run the whole test suite"
-	@echo "make install         create $(VENV) and install the pinned requirements"
+	@echo "make install         create $(VENV) with everything for development (runtime + test tools)"
+	@echo "make install-run     create $(VENV) with what running needs only (what make run does)"
 	@echo "make lint            ruff, migrations check, deploy check"
 	@echo "make bench           run the benchmarks in bench/"
 	@echo "make admin-password  set a new random password for the embedded admin"
 
-install: $(STAMP)
+install: $(DEV_STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+install-run: $(RUN_STAMP)
+
+$(RUN_STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@$(PIP) --upgrade pip
+	$(PIP) -r requirements.txt
 	@touch $@
 
-run: install
+$(DEV_STAMP): $(RUN_STAMP) requirements-dev.txt
+	$(PIP) -r requirements-dev.txt
+	@touch $@
+
+run: install-run
 	@./scripts/run
+
+# One test process per core (pytest-xdist); TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= auto
 
 test: install
 	@./scripts/ensure-chromium
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
@@ -44,7 +57,7 @@ format: install
 bench: install
 	$(BIN)/python -m bench
 
-admin-password: install
+admin-password: install-run
 	$(BIN)/python manage.py changepassword $${ADMIN_EMAIL:-admin@localhost}
 
 clean:

@@ -422,6 +422,12 @@ def _dies_after_the_create(kind: Kind, monkeypatch) -> list[RemoteJob]:
     return created
 
 
+def _still_running_when_canceled(simulator) -> None:
+    # The test simulator finishes jobs in a fraction of a second; on a busy machine one would
+    # end before the cancel this test is about reaches it.
+    simulator.configure(prediction_seconds=30, training_seconds=30)
+
+
 def _stuck_after_the_create(kind: Kind, user, monkeypatch):
     job = kind.make(user, status=JobStatus.QUEUED)
     created = _dies_after_the_create(kind, monkeypatch)
@@ -543,6 +549,7 @@ def test_a_create_refused_before_it_did_anything_is_sent_again_without_looking(
 def test_a_remote_job_no_row_claims_is_canceled_once(
     kind, funded, replicate_backend, monkeypatch, caplog
 ):
+    _still_running_when_canceled(replicate_backend)
     stray = kind.make(funded)
     kind.start_on_simulator(stray)  # created on Replicate...
     stray.refresh_from_db()
@@ -580,6 +587,7 @@ def test_a_remote_job_whose_row_is_still_submitting_is_not_taken_for_an_orphan(
 def test_canceling_a_job_stuck_in_submitting_stops_what_its_create_made(
     kind, funded, replicate_backend, monkeypatch
 ):
+    _still_running_when_canceled(replicate_backend)
     job, created = _stuck_after_the_create(kind, funded, monkeypatch)
     canceled = kind.lifecycle.cancel(job=job)
     assert canceled.status == JobStatus.CANCELED
