@@ -1,6 +1,12 @@
-"""Showing a service's domain error on the HTML form that sent the request."""
+"""The site's form renderer, and showing a service's domain error on the form that sent it."""
 
+from functools import cached_property
+from pathlib import Path
+
+import django.forms
 from django import forms
+from django.conf import settings
+from django.forms.renderers import DjangoTemplates
 
 from .exceptions import DomainError, InvalidInput
 
@@ -22,3 +28,29 @@ def form_error_add(
             if target is None and field:
                 message = f"{field.replace('_', ' ').capitalize()}: {message}"
             form.add_error(target, message)
+
+
+class SiteFormRenderer(DjangoTemplates):
+    """Renders every `{{ form }}` and `{{ field.as_field_group }}` in the site's style.
+
+    Django's own renderer reads only its built-in and the apps' templates; this one also reads
+    the project's `templates/` (forms/form.html, forms/field.html), so forms of other apps and
+    of allauth take the same markup without their templates changing.
+    """
+
+    form_template_name = "forms/form.html"
+    field_template_name = "forms/field.html"
+
+    @cached_property
+    def engine(self):
+        return self.backend(
+            {
+                "APP_DIRS": True,
+                "DIRS": [
+                    Path(settings.BASE_DIR) / "templates",
+                    Path(django.forms.__file__).parent / "templates",
+                ],
+                "NAME": "site-forms",
+                "OPTIONS": {},
+            }
+        )

@@ -8,6 +8,8 @@ import uuid
 
 from django import forms
 
+from core.labels import param_label
+
 from .models import GeneratedImage, StyleLora, StylePreset
 from .selectors import lora_models_ready
 from .services.parameters import (
@@ -52,37 +54,73 @@ class GenerationForm(forms.Form):
     extra_lora_model = forms.ModelChoiceField(
         queryset=None, required=False, empty_label="—", label="…or another of your models"
     )
-    extra_lora_scale = forms.FloatField(required=False, label="Style strength", help_text="−1 to 3")
-    aspect_ratio = forms.ChoiceField(choices=_RATIO_CHOICES, initial=DEFAULTS["aspect_ratio"])
-    width = forms.IntegerField(required=False, help_text="256–1440, custom size only")
-    height = forms.IntegerField(required=False, help_text="256–1440, custom size only")
+    extra_lora_scale = forms.FloatField(
+        required=False, label=param_label("extra_lora_scale"), help_text="−1 to 3"
+    )
+    aspect_ratio = forms.ChoiceField(
+        choices=_RATIO_CHOICES, initial=DEFAULTS["aspect_ratio"], label=param_label("aspect_ratio")
+    )
+    width = forms.IntegerField(
+        required=False,
+        label=param_label("width"),
+        help_text="256–1440 pixels; used only with the custom size.",
+    )
+    height = forms.IntegerField(
+        required=False,
+        label=param_label("height"),
+        help_text="256–1440 pixels; used only with the custom size.",
+    )
     model = forms.ChoiceField(
         choices=[("dev", "dev (best quality)"), ("schnell", "schnell (fast, cheaper)")],
         initial=DEFAULTS["model"],
-        label="FLUX model",
+        label=param_label("model"),
     )
-    num_outputs = forms.IntegerField(initial=DEFAULTS["num_outputs"], label="Pictures (1–4)")
+    num_outputs = forms.IntegerField(
+        initial=DEFAULTS["num_outputs"], label=param_label("num_outputs"), help_text="1–4"
+    )
     batch = forms.IntegerField(
         initial=1, label="Requests", help_text="Each request has its own seed."
     )
     num_inference_steps = forms.IntegerField(
-        initial=DEFAULTS["num_inference_steps"], label="Steps", help_text="1–50"
+        initial=DEFAULTS["num_inference_steps"],
+        label=param_label("num_inference_steps"),
+        help_text="1–50: more steps, more detail, slower",
     )
     guidance_scale = forms.FloatField(
-        initial=DEFAULTS["guidance_scale"], label="Guidance", help_text="0–10"
+        initial=DEFAULTS["guidance_scale"],
+        label=param_label("guidance_scale"),
+        help_text="0–10: how closely the picture follows the prompt",
     )
     lora_scale = forms.FloatField(
-        initial=DEFAULTS["lora_scale"], label="Likeness strength", help_text="−1 to 3"
+        initial=DEFAULTS["lora_scale"],
+        label=param_label("lora_scale"),
+        help_text="−1 to 3: how much the picture looks like you",
     )
-    seed = forms.IntegerField(required=False, help_text="Empty: random")
+    seed = forms.IntegerField(
+        required=False,
+        label=param_label("seed"),
+        help_text="Leave empty for a random one; the same seed repeats a picture.",
+    )
     output_format = forms.ChoiceField(
-        choices=[(value, value) for value in OUTPUT_FORMATS], initial=DEFAULTS["output_format"]
+        choices=[(value, value) for value in OUTPUT_FORMATS],
+        initial=DEFAULTS["output_format"],
+        label=param_label("output_format"),
     )
-    output_quality = forms.IntegerField(initial=DEFAULTS["output_quality"], help_text="0–100")
+    output_quality = forms.IntegerField(
+        initial=DEFAULTS["output_quality"],
+        label=param_label("output_quality"),
+        help_text="0–100; not used for png",
+    )
     megapixels = forms.ChoiceField(
-        choices=[(value, f"{value} MP") for value in MEGAPIXELS], initial=DEFAULTS["megapixels"]
+        choices=[(value, f"{value} MP") for value in MEGAPIXELS],
+        initial=DEFAULTS["megapixels"],
+        label=param_label("megapixels"),
     )
-    go_fast = forms.BooleanField(required=False, label="Go fast (fp8)")
+    go_fast = forms.BooleanField(
+        required=False,
+        label=param_label("go_fast"),
+        help_text="Faster, slightly lower quality (fp8).",
+    )
     image = forms.FileField(
         required=False,
         label="Start from a picture",
@@ -91,7 +129,8 @@ class GenerationForm(forms.Form):
     prompt_strength = forms.FloatField(
         initial=DEFAULTS["prompt_strength"],
         required=False,
-        help_text="0–1: how much of the picture changes",
+        label=param_label("prompt_strength"),
+        help_text="0–1: how much of the starting picture changes",
     )
     mask = forms.FileField(required=False, label="…or upload a mask", help_text="White: repaint")
     mask_data = forms.CharField(required=False, widget=forms.HiddenInput)

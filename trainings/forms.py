@@ -1,5 +1,7 @@
 from django import forms
 
+from core.labels import param_label
+
 from .models import Dataset
 from .services.parameters import PARAMETER_RANGES, TrainingParameters
 
@@ -26,6 +28,8 @@ class LoraModelForm(forms.Form):
         max_length=20,
         help_text="A made-up word that stands for you in prompts. Not an English word.",
     )
+    # The dataset the person came from (?dataset=): carried to the model page to train on.
+    dataset = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
 
 class CaptionForm(forms.Form):
@@ -48,11 +52,18 @@ class TrainingForm(forms.Form):
         help_text="Describe photos that have no caption automatically.",
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, preselected: Dataset | None = None, **kwargs):
+        """`preselected`: the dataset chosen at first (the caller's pick among the user's own:
+        the one asked for, else the newest that is ready to train)."""
         super().__init__(*args, **kwargs)
-        self.fields["dataset"].queryset = Dataset.objects.filter(owner=user)
+        self.fields["dataset"].queryset = Dataset.objects.filter(owner=user).order_by("-created_at")
+        if preselected is not None and preselected.owner_id == user.pk:
+            self.fields["dataset"].initial = preselected.pk
         for name, (low, high) in PARAMETER_RANGES.items():
             self.fields[name].widget.attrs.update({"min": low, "max": high})
+        for name in self.fields:
+            if name != "dataset":
+                self.fields[name].label = param_label(name)
         low, high = PARAMETER_RANGES["steps"]
         steps_help = f"More steps learn more detail and cost more ({low}–{high})."
         self.fields["steps"].help_text = steps_help

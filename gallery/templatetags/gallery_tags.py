@@ -3,6 +3,8 @@
 from django import template
 from django.urls import reverse
 
+from core.labels import param_label
+
 from ..media import media_url
 from ..selectors import Viewer, image_viewable
 
@@ -21,4 +23,4 @@ def image_src(context, image, variant="thumbnail"):
 
 @register.filter
 def parameter_label(name: str) -> str:
-    return name.replace("_", " ").capitalize()
+    return param_label(name)

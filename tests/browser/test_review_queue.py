@@ -9,35 +9,14 @@ from gallery.models import GeneratedImage, ImageReport, ImageScan
 from gallery.services import image_report_create, share_link_create, share_link_token
 from gallery.services.review import HELD_FOR_REVIEW
 from moderation.models import PromptBlock
-from tests.browser.conftest import SCREENSHOTS
-from tests.factories import TEST_PASSWORD, UserFactory, verify_email
+from tests.browser.pages import DESKTOP, PHONE, shot, sign_in
+from tests.factories import UserFactory, verify_email
 from tests.gallery.factories import make_generation, make_image
 
 pytestmark = pytest.mark.browser
 
 HELD = GeneratedImage.Moderation.HELD
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 REASON = "Sexual or explicit pictures are not allowed."
-
-
-def _shot(page, name: str, viewport: dict) -> None:
-    page.set_viewport_size(viewport)
-    # From the top: the sticky header would otherwise sit in the middle of a full-page shot.
-    page.evaluate("window.scrollTo({top: 0, behavior: 'instant'})")
-    page.wait_for_function(
-        "() => Array.from(document.images).every((img) => img.complete && img.naturalWidth > 0)"
-    )
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
-
-
-def _sign_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/accounts/profile/")
 
 
 def _held_pictures(owner):
@@ -74,7 +53,7 @@ def test_a_moderator_clears_the_queue_and_the_owner_sees_the_outcome(page, brows
     by_prompt, by_scan = _held_pictures(owner)
 
     # The moderator signs in and finds the queue from the header.
-    _sign_in(page, "mod@example.com")
+    sign_in(page, "mod@example.com")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Moderation").click()
     page.wait_for_url("**/moderation/")
     first = page.locator(f"#card-{by_prompt.id}")
@@ -83,7 +62,7 @@ def test_a_moderator_clears_the_queue_and_the_owner_sees_the_outcome(page, brows
     assert second.get_by_text("The safety scan flagged this picture.").is_visible()
     assert second.get_by_text("female breast exposed").first.is_visible()
     assert page.get_by_label("Keyboard shortcuts").is_visible()
-    _shot(page, "review-queue-390.png", PHONE)
+    shot(page, "review-queue-390.png", PHONE)
     page.set_viewport_size(DESKTOP)
 
     # j and k move between the cards; x selects the current one and the bulk bar opens.
@@ -96,7 +75,7 @@ def test_a_moderator_clears_the_queue_and_the_owner_sees_the_outcome(page, brows
     page.keyboard.press("x")
     assert first.get_by_label("Select").is_checked()
     assert page.get_by_text("1 selected").is_visible() and bulk.is_visible()
-    _shot(page, "review-queue-desktop.png", DESKTOP)
+    shot(page, "review-queue-desktop.png", DESKTOP)
     page.keyboard.press("x")
     assert not first.get_by_label("Select").is_checked() and not bulk.is_visible()
 
@@ -113,7 +92,7 @@ def test_a_moderator_clears_the_queue_and_the_owner_sees_the_outcome(page, brows
     page.keyboard.press("r")
     second.get_by_text(REASON).wait_for()
     assert page.get_by_text("This page is done.").is_visible()
-    _shot(page, "review-queue-decided-desktop.png", DESKTOP)
+    shot(page, "review-queue-decided-desktop.png", DESKTOP)
 
     by_prompt.refresh_from_db()
     by_scan.refresh_from_db()
@@ -137,14 +116,14 @@ def test_a_moderator_clears_the_queue_and_the_owner_sees_the_outcome(page, brows
     page.get_by_role("link", name="Blocked prompts and reports").first.click()
     page.get_by_text("a very explicit prompt").wait_for()
     assert page.get_by_text("anonymous").first.is_visible()
-    _shot(page, "review-prompts-desktop.png", DESKTOP)
-    _shot(page, "review-prompts-390.png", PHONE)
+    shot(page, "review-prompts-desktop.png", DESKTOP)
+    shot(page, "review-prompts-390.png", PHONE)
 
     # The owner, signed in elsewhere, sees one picture and the reason for the other.
     context = browser.new_context(base_url=live_server.url, viewport=DESKTOP)
     owner_page = context.new_page()
     try:
-        _sign_in(owner_page, "owner@example.com")
+        sign_in(owner_page, "owner@example.com")
         owner_page.get_by_role("navigation", name="Main").get_by_role(
             "link", name="Gallery"
         ).click()
@@ -156,11 +135,11 @@ def test_a_moderator_clears_the_queue_and_the_owner_sees_the_outcome(page, brows
         assert rejected_tile.get_by_text("Rejected").is_visible()
         assert rejected_tile.get_by_text(REASON).is_visible()
         assert owner_page.locator("#gallery-grid img").count() == 1  # never the rejected one
-        _shot(owner_page, "review-owner-gallery-desktop.png", DESKTOP)
-        _shot(owner_page, "review-owner-gallery-390.png", PHONE)
+        shot(owner_page, "review-owner-gallery-desktop.png", DESKTOP)
+        shot(owner_page, "review-owner-gallery-390.png", PHONE)
         rejected_tile.get_by_role("link").click()
         owner_page.get_by_role("status").get_by_text(REASON).wait_for()
-        _shot(owner_page, "review-owner-image-390.png", PHONE)
+        shot(owner_page, "review-owner-image-390.png", PHONE)
     finally:
         context.close()
 
@@ -173,10 +152,10 @@ def test_a_visitor_reports_a_shared_picture_and_moderators_see_it(page, live_ser
     page.goto(f"/s/{share_link_token(link)}/")
     page.get_by_text("Report this picture").click()
     page.get_by_label("What is wrong with this picture?").fill("This is me, without my consent.")
-    _shot(page, "share-report-390.png", PHONE)
+    shot(page, "share-report-390.png", PHONE)
     page.get_by_role("button", name="Send the report").click()
     page.get_by_text("Thank you for telling us").wait_for()
-    _shot(page, "share-report-sent-desktop.png", DESKTOP)
+    shot(page, "share-report-sent-desktop.png", DESKTOP)
 
     report = ImageReport.objects.get()
     assert (report.image_id, report.reporter, report.status) == (image.id, None, "open")

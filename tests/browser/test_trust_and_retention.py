@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.browser.test_review_queue import DESKTOP, PHONE, _shot, _sign_in
+from tests.browser.pages import DESKTOP, PHONE, page_width, shot, sign_in
 from tests.factories import UserFactory, verify_email
 from trainings.models import Dataset, DatasetImage, LoraModel, TrainingRun
 
@@ -19,8 +19,8 @@ def test_the_privacy_page_reads_well_on_a_phone(page):
     page.wait_for_url("**/privacy/")
     assert page.get_by_role("heading", name="What goes to Replicate").is_visible()
     for name, viewport in (("privacy-desktop.png", DESKTOP), ("privacy-phone.png", PHONE)):
-        _shot(page, name, viewport)
-        width = page.evaluate("document.documentElement.scrollWidth")
+        shot(page, name, viewport)
+        width = page_width(page)
         assert width <= viewport["width"], f"{name}: {width} px wide, wider than the screen"
 
 
@@ -36,12 +36,12 @@ def test_a_person_sees_when_their_photos_go_and_keeps_them(page):
         status=TrainingRun.Status.SUCCEEDED,
         completed_at=timezone.now() - timedelta(days=2),
     )
-    _sign_in(page, person.email)
+    sign_in(page, person.email)
     page.goto(f"/trainings/datasets/{dataset.pk}/")
     notice = page.locator(".retention")
     assert "will be deleted on" in notice.inner_text()
-    _shot(page, "dataset-retention-phone.png", PHONE)
+    shot(page, "dataset-retention-phone.png", PHONE)
     page.get_by_role("button", name="Keep my photos").click()
     page.wait_for_load_state()
     assert "You chose to keep these photos" in page.locator(".retention").inner_text()
-    _shot(page, "dataset-retention-kept-desktop.png", DESKTOP)
+    shot(page, "dataset-retention-kept-desktop.png", DESKTOP)
