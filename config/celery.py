@@ -38,6 +38,11 @@ def _schedule_periodic_tasks(sender, **kwargs):
             "task": "events.tasks.event_deliveries_send_due_task",
             "schedule": 60,
         },
+        # Starter packs whose task was lost (the broker was down when the training succeeded).
+        "resume-starter-packs": {
+            "task": "gallery.tasks.starter_packs_resume_task",
+            "schedule": 5 * 60,
+        },
         # Idempotency-Keys past IDEMPOTENCY_KEY_TTL_HOURS (a read also ignores an expired one).
         "prune-idempotency-keys": {
             "task": "core.tasks.idempotency_record_prune_task",

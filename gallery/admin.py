@@ -39,14 +39,35 @@ Moderation = GeneratedImage.Moderation
 
 class StylePresetExampleInline(admin.TabularInline):
     model = StylePresetExample
-    extra = 1
+    extra = 0
+    fields = ["image", "position", "source_note", "created_at"]
+    readonly_fields = ["source_note", "created_at"]
 
 
 @admin.register(StylePreset)
 class StylePresetAdmin(admin.ModelAdmin):
-    list_display = ["name", "is_active", "position", "aspect_ratio"]
-    list_editable = ["is_active", "position"]
+    list_display = [
+        "name",
+        "is_active",
+        "in_starter_pack",
+        "position",
+        "aspect_ratio",
+        "style_lora",
+    ]
+    list_editable = ["is_active", "in_starter_pack", "position"]
+    list_filter = ["is_active", "in_starter_pack"]
     search_fields = ["name", "prompt_template"]
+    autocomplete_fields = ["style_lora"]
+    fields = [
+        "name",
+        "description",
+        "prompt_template",
+        "parameters",
+        "style_lora",
+        "in_starter_pack",
+        "is_active",
+        "position",
+    ]
     inlines = [StylePresetExampleInline]
 
 
@@ -183,7 +204,7 @@ class GeneratedImageAdmin(_Record):
     search_fields = ["id", "owner__email", "generation__id", "generation__prompt"]
     list_select_related = ["owner", "generation", "scan"]
     date_hierarchy = "created_at"
-    actions = ["approve", "reject"]
+    actions = ["approve", "reject", "use_as_style_example"]
     inlines = [ImageDecisionInline, ImageReportInline]
     readonly_fields = [
         "id",
@@ -320,6 +341,25 @@ class GeneratedImageAdmin(_Record):
     @admin.action(description="Reject the selected images", permissions=["moderate"])
     def reject(self, request, queryset):
         return self._decide(request, queryset, decision=ImageDecision.Decision.REJECTED)
+
+    @admin.action(description="Use as example of its style", permissions=["change_preset"])
+    def use_as_style_example(self, request, queryset):
+        """Copy approved pictures made with a style pack into the catalogue as its examples."""
+        made, refused = 0, []
+        for image in queryset.select_related("generation", "owner"):
+            try:
+                services.style_preset_example_from_image(image=image)
+            except Conflict as error:
+                refused.append(f"{image.pk}: {error.message}")
+            else:
+                made += 1
+        if made:
+            self.message_user(request, f"{made} example(s) added.", messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.WARNING)
+
+    def has_change_preset_permission(self, request):
+        return request.user.has_perm("gallery.change_stylepreset")
 
     def _decide(self, request, queryset, *, decision):
         images = list(queryset.select_related("owner"))

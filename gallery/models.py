@@ -8,10 +8,12 @@ folder. Admin-managed examples live under `gallery/catalogue/`.
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 
 from core.models import ReplicateJob, job_status_choices
@@ -41,7 +43,8 @@ def catalogue_upload_to(instance, filename):
 
 
 class StylePreset(models.Model):
-    """A prompt template an admin curates; `{trigger}` stands for the model's trigger word."""
+    """A style pack an admin curates: a prompt template (`{trigger}` stands for the model's
+    trigger word), the generation parameters it suits and, optionally, a style LoRA."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=80, unique=True)
@@ -51,8 +54,22 @@ class StylePreset(models.Model):
         help_text="Use {trigger} where the person's trigger word goes, e.g. "
         "“a studio portrait of {trigger}, soft light”.",
     )
-    aspect_ratio = models.CharField(
-        max_length=8, blank=True, help_text="Suggested aspect ratio (empty: the user's choice)."
+    parameters = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Generation parameters it applies unless the person sets them, e.g. "
+        '{"aspect_ratio": "4:5", "guidance_scale": 3.5, "num_inference_steps": 32}.',
+    )
+    style_lora = models.ForeignKey(
+        "StyleLora",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="presets",
+        help_text="A style LoRA it adds, unless the person chooses another.",
+    )
+    in_starter_pack = models.BooleanField(
+        default=False, help_text="Made with every newly trained model (one picture each)."
     )
     is_active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0)
@@ -60,20 +77,54 @@ class StylePreset(models.Model):
 
     class Meta:
         ordering = ["position", "name"]
+        verbose_name = "style pack"
 
     def __str__(self):
         return self.name
 
+    @property
+    def aspect_ratio(self) -> str:
+        return str(self.parameters.get("aspect_ratio", "")) if self.parameters else ""
+
     def prompt_for(self, trigger_word: str) -> str:
         return self.prompt_template.replace("{trigger}", trigger_word)
 
+    @property
+    def example_path(self) -> str | None:
+        """Its example picture: the viewer's own best one in this style when the selector found
+        it (`own_example_id`), else the first example an admin chose."""
+        own = getattr(self, "own_example_id", None)
+        if own is not None:
+            return reverse("gallery:image_file", args=[own, "thumbnail"])
+        example = next(iter(self.examples.all()), None)
+        if example is None:
+            return None
+        return reverse("gallery:catalogue-image", kwargs={"kind": "example", "pk": example.pk})
+
+    def clean(self):
+        from .services.presets import preset_parameters_check  # services import the models
+
+        self.parameters = preset_parameters_check(
+            self.parameters, has_extra_lora=self.style_lora_id is not None
+        )
+        if "{trigger}" not in (self.prompt_template or ""):
+            raise ValidationError({"prompt_template": "Put {trigger} where the person goes."})
+
 
 class StylePresetExample(models.Model):
-    """An example picture of what a preset gives, shown next to it."""
+    """An example picture of what a pack gives: a copy of a picture made on the platform (the
+    source may be deleted later; the copy stays)."""
 
     preset = models.ForeignKey(StylePreset, on_delete=models.CASCADE, related_name="examples")
     image = models.ImageField(upload_to=catalogue_upload_to, max_length=255)
     position = models.PositiveSmallIntegerField(default=0)
+    source_image = models.ForeignKey(
+        "GeneratedImage", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    source_note = models.CharField(
+        max_length=300, blank=True, help_text="Where the picture came from, kept when it is gone."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["position", "id"]
@@ -397,3 +448,6 @@ class ImageReport(models.Model):
 
     def __str__(self):
         return f"Report on {self.image_id} ({self.status})"
+
+
+from .starter_pack_models import StarterPack, StarterPackItem  # noqa: E402, F401

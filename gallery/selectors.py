@@ -424,3 +424,12 @@ def image_reports_open() -> QuerySet[ImageReport]:
         .select_related("image", "image__owner", "reporter")
         .order_by("created_at", "id")
     )
+
+
+# --- The catalogue as one person sees it, and starter packs (gallery/catalogue_selectors.py) --
+
+from .catalogue_selectors import (  # noqa: E402, F401
+    StarterPackView,
+    starter_pack_for_model,
+    style_preset_list_for,
+)

@@ -29,3 +29,23 @@ def generation_not_started_notify_task(generation_id: str) -> None:
         from_email=None,
         recipient_list=[generation.owner.email],
     )
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def starter_pack_make_task(lora_model_id: str) -> None:
+    """Make the starter pack of a model whose training just succeeded (once: see the service)."""
+    from .services.starter_pack import starter_pack_make  # the services import this module
+
+    starter_pack_make(lora_model_id=lora_model_id)
+
+
+@shared_task(acks_late=True)
+def starter_packs_resume_task() -> int:
+    """Packs whose making task was lost (see `starter_packs_resume`)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .services.starter_pack import starter_packs_resume
+
+    return starter_packs_resume(older_than=timezone.now() - timedelta(minutes=5))

@@ -60,6 +60,7 @@ urlpatterns = [
     path(
         "gallery/shares/<uuid:link_id>/revoke/", sharing.share_link_revoke, name="share_link_revoke"
     ),
+    path("gallery/starter-pack/<uuid:model_id>/", catalogue.starter_pack, name="starter-pack"),
     path(
         "gallery/catalogue/<str:kind>/<str:pk>/",
         catalogue.catalogue_image,

@@ -12,6 +12,9 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
 
 REPLICATE_RETRY_BASE_SECONDS = 0.02
+# A training's success would start generations (and spend credits) in every test that trains:
+# the starter pack's own tests turn it on.
+STARTER_PACK_ENABLED = env.bool("STARTER_PACK_ENABLED", default=False)
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 if env("TEST_EMAIL_FOLDER", default=""):

@@ -17,3 +17,5 @@ RECONCILE_INTERVAL_SECONDS = env.int("RECONCILE_INTERVAL_SECONDS", default=60)
 # Training photos are deleted this many days after the last training that used them ended
 # (the model keeps working; a person can keep them longer, or delete them at once).
 TRAINING_PHOTOS_KEEP_DAYS = env.int("TRAINING_PHOTOS_KEEP_DAYS", default=30)
+SIGNED_IN_HOME_VIEW = "trainings.views.dashboard"  # `/` signed in (core.views.home)
+from .gallery import *  # noqa: E402, F403 (starter pack: config/settings/gallery.py)

@@ -18,15 +18,41 @@ from ..services.parameters import ASPECT_RATIOS
 
 class StylePresetOutput(serializers.ModelSerializer):
     examples = serializers.SerializerMethodField()
+    example_url = serializers.SerializerMethodField()
     aspect_ratio = serializers.ChoiceField(
         choices=ASPECT_RATIOS,
         allow_blank=True,
+        read_only=True,
         help_text="The aspect ratio it suggests (empty: the person's choice).",
+    )
+    parameters = serializers.DictField(
+        read_only=True,
+        help_text="Generation parameters the pack applies to what you leave out (yours win).",
+    )
+    style = serializers.UUIDField(
+        source="style_lora_id",
+        allow_null=True,
+        read_only=True,
+        help_text="The style LoRA it adds unless you choose another (see /styles/).",
+    )
+    in_starter_pack = serializers.BooleanField(
+        read_only=True, help_text="Made once with each newly trained model."
     )
 
     class Meta:
         model = StylePreset
-        fields = ["id", "name", "description", "prompt_template", "aspect_ratio", "examples"]
+        fields = [
+            "id",
+            "name",
+            "description",
+            "prompt_template",
+            "aspect_ratio",
+            "parameters",
+            "style",
+            "in_starter_pack",
+            "example_url",
+            "examples",
+        ]
 
     @extend_schema_field(serializers.ListField(child=serializers.URLField()))
     def get_examples(self, preset) -> list[str]:
@@ -37,6 +63,12 @@ class StylePresetOutput(serializers.ModelSerializer):
             )
             for example in preset.examples.all()
         ]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_example_url(self, preset) -> str | None:
+        """Your own best picture in this style when you have one, else the catalogue's."""
+        path = preset.example_path
+        return self.context["request"].build_absolute_uri(path) if path else None
 
 
 class StyleLoraOutput(serializers.ModelSerializer):
@@ -80,12 +112,16 @@ class StylePresetListApi(APIView):
         tags=["catalogue"],
         operation_id="presets_list",
         summary="List the style presets",
-        description="Prompt templates, in the catalogue's order: `{trigger}` in a template is "
-        "your model's trigger word. Pass one's id as `style_preset` to a generation.",
+        description="Style packs, in the catalogue's order: a prompt template (`{trigger}` is "
+        "your model's trigger word) and the parameters it suits. Pass one's id as "
+        "`style_preset` to a generation: an empty prompt takes the template, and the pack's "
+        "parameters and style fill in whatever you leave out. `example_url` is your own best "
+        "picture in that style when you have one, else the catalogue's example.",
         responses={200: StylePresetOutput(many=True), **ERRORS},
     )
     def get(self, request):
-        return _page(self, request, selectors.style_preset_list(), StylePresetOutput)
+        presets = selectors.style_preset_list_for(user=request.user)
+        return _page(self, request, presets, StylePresetOutput)
 
 
 class StyleLoraListApi(APIView):

@@ -26,6 +26,7 @@ from .images import (
     images_delete,
     images_zip,
 )
+from .presets import preset_request_apply, style_preset_example_from_image
 from .review import (
     image_decide,
     image_report_create,
@@ -66,10 +67,12 @@ __all__ = [
     "images_scan_pending",
     "images_zip",
     "images_zip_build",
+    "preset_request_apply",
     "review_reason",
     "share_link_create",
     "share_link_resolve",
     "share_link_revoke",
     "share_link_token",
     "share_link_viewed",
+    "style_preset_example_from_image",
 ]

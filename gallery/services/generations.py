@@ -49,6 +49,7 @@ from .parameters import (
     prompt_with_phrase,
     prompt_with_trigger,
 )
+from .presets import preset_request_apply
 
 logger = logging.getLogger(__name__)
 
@@ -223,6 +224,7 @@ def generation_create(*, user, lora_model, asked: GenerationRequest) -> list[Gen
     has its own seed and the whole batch can be made again.
     """
     suspension_check(user=user)
+    asked = preset_request_apply(asked, lora_model=lora_model)  # a chosen pack fills the gaps
     plan = _check_request(user=user, lora_model=lora_model, asked=asked)
     target, label = _target_of(lora_model)
     batch_id = uuid.uuid4() if asked.batch > 1 else None

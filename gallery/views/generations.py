@@ -65,7 +65,7 @@ def generate(request):
         elif request.GET.get("preset"):
             initial = _preset_initial(request, models)
         elif models:
-            initial = {"lora_model": models[0].pk}
+            initial = {"lora_model": _model_asked(request, models).pk}
         form = GenerationForm(initial=initial, user=user)
     recent = selectors.generation_list(user=user)[:8]
     return render(
@@ -74,7 +74,7 @@ def generate(request):
         {
             "form": form,
             "models": models,
-            "presets": selectors.style_preset_list(),
+            "presets": selectors.style_preset_list_for(user=user),
             "recent": recent,
             "credits_dev": settings.GENERATION_CREDITS_PER_IMAGE_DEV,
             "credits_schnell": settings.GENERATION_CREDITS_PER_IMAGE_SCHNELL,
@@ -84,24 +84,27 @@ def generate(request):
     )
 
 
+def _model_asked(request, models):
+    """The model `?model=` names among the user's ready ones (a "Create pictures" link), else
+    the first: an id that is not theirs is ignored, never shown."""
+    wanted = request.GET.get("model")
+    return next((model for model in models if str(model.pk) == wanted), models[0])
+
+
 def _preset_initial(request, models) -> dict:
     try:
         preset = selectors.style_preset_get(preset_id=request.GET["preset"])
     except NotFound:
         return {}
-    model = None
-    wanted = request.GET.get("model")
-    for candidate in models:
-        if str(candidate.pk) == wanted:
-            model = candidate
-    model = model or (models[0] if models else None)
+    model = _model_asked(request, models) if models else None
     initial = {
         "style_preset": preset.pk,
         "prompt": preset.prompt_for(model.trigger_word if model else "a person"),
         "lora_model": model.pk if model else None,
     }
-    if preset.aspect_ratio:
-        initial["aspect_ratio"] = preset.aspect_ratio
+    initial.update(preset.parameters or {})  # the pack's parameters, shown to be changed
+    if preset.style_lora_id and preset.style_lora.is_active:
+        initial["style"] = preset.style_lora_id
     return initial
 
 

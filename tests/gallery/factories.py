@@ -150,3 +150,11 @@ def gallery_one_of_everything(user) -> None:
     collection_images_add(collection=collection, images=[image])
     share_link_create(user=user, image=image)
     share_link_create(user=user, collection=collection)
+    # The starter pack of the user's model (when they have one), its item on a generation.
+    from gallery.models import StarterPack, StarterPackItem
+    from trainings.models import LoraModel
+
+    lora_model = LoraModel.objects.filter(owner=user).first()
+    if lora_model is not None:
+        pack = StarterPack.objects.create(lora_model=lora_model, owner=user)
+        StarterPackItem.objects.create(pack=pack, style_name="Studio", generation=generation)

@@ -139,6 +139,7 @@ def test_an_image_url_is_passed_on_not_fetched(owner, lora, credits, as_user, se
 
 
 def test_catalogue_lists(owner, as_user, api):
+    StylePreset.objects.all().delete()  # the packs the migration installs
     StylePreset.objects.create(name="Studio", prompt_template="a photo of {trigger}")
     StylePreset.objects.create(name="Hidden", prompt_template="x", is_active=False)
     StyleLora.objects.create(name="Ink", extra_lora="someone/ink", default_scale=0.8)

@@ -173,6 +173,10 @@ class TrainingRunLifecycle(RemoteJobLifecycle):
         from ..tasks import training_run_notify_task  # the tasks module imports the services
 
         training_run_notify_task.delay_on_commit(str(job.id))
+        from gallery.services.starter_pack import starter_pack_request  # gallery imports us
+
+        # Once per model: made by a task after this success has committed.
+        starter_pack_request(lora_model=lora_model)
 
     def on_ended_without_output(self, job: TrainingRun) -> None:
         if job.status == Status.FAILED:  # a cancel was the person's own doing

@@ -1,0 +1,91 @@
+"""Reads of the catalogue as one person sees it (style packs with their example pictures) and
+of a model's starter pack. Part of gallery/selectors.py, which re-exports them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from .models import GeneratedImage, Generation, StarterPack, StylePreset
+
+Moderation = GeneratedImage.Moderation
+
+
+def style_preset_list_for(*, user) -> QuerySet[StylePreset]:
+    """The active packs, each with `own_example_id`: the person's own best picture in that
+    style (a favourite first, then the newest), approved by moderation. `example_path` then
+    prefers it to the admins' examples."""
+    presets = StylePreset.objects.filter(is_active=True).prefetch_related("examples")
+    if user is None or not user.is_authenticated:
+        return presets
+    own = (
+        GeneratedImage.objects.filter(
+            owner=user,
+            moderation_state=Moderation.APPROVED,
+            generation__style_preset=OuterRef("pk"),
+        )
+        .order_by("-is_favourite", "-created_at", "-id")
+        .values("pk")[:1]
+    )
+    return presets.annotate(own_example_id=Subquery(own))
+
+
+@dataclass(frozen=True)
+class StarterPackRow:
+    style_name: str
+    state: str  # "skipped", "waiting", "failed", "checking", "done"
+    preset_id: object = None
+    generation: Generation | None = None
+    image: GeneratedImage | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class StarterPackView:
+    pack: StarterPack
+    rows: list[StarterPackRow]
+
+    @property
+    def running(self) -> bool:
+        return any(row.state in ("waiting", "checking") for row in self.rows) or (
+            self.pack.finished_at is None
+        )
+
+
+def starter_pack_for_model(*, user, model) -> StarterPackView | None:
+    """The starter pack of one of `user`'s models, a row per style; None for anyone else's
+    model, or when the model has no pack."""
+    if model is None or user is None or not user.is_authenticated:
+        return None
+    pack = StarterPack.objects.filter(lora_model_id=model.pk, owner=user).first()
+    if pack is None:
+        return None
+    items = pack.items.select_related("generation")
+    generation_ids = [item.generation_id for item in items if item.generation_id]
+    first_images: dict = {}
+    shown = GeneratedImage.objects.filter(
+        owner=user, generation_id__in=generation_ids, moderation_state=Moderation.APPROVED
+    ).order_by("index")
+    for image in shown:
+        first_images.setdefault(image.generation_id, image)
+    rows = []
+    for item in items:
+        generation = item.generation
+        if item.skipped_reason:
+            rows.append(
+                StarterPackRow(
+                    item.style_name, "skipped", item.preset_id, reason=item.skipped_reason
+                )
+            )
+        elif generation is None:
+            continue  # its generation was deleted
+        elif generation.status in (Generation.Status.FAILED, Generation.Status.CANCELED):
+            rows.append(StarterPackRow(item.style_name, "failed", item.preset_id, generation))
+        elif generation.status != Generation.Status.SUCCEEDED:
+            rows.append(StarterPackRow(item.style_name, "waiting", item.preset_id, generation))
+        elif image := first_images.get(generation.id):
+            rows.append(StarterPackRow(item.style_name, "done", item.preset_id, generation, image))
+        else:  # being scanned, held for a moderator, or rejected
+            rows.append(StarterPackRow(item.style_name, "checking", item.preset_id, generation))
+    return StarterPackView(pack=pack, rows=rows)
