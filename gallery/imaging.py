@@ -354,3 +354,82 @@ def _webp_with_xmp(data: bytes, packet: bytes, size: tuple[int, int]) -> bytes:
     chunks.append((b"XMP ", packet))
     body = b"WEBP" + b"".join(_riff_chunk(kind, payload) for kind, payload in chunks)
     return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+# --- Downloads in another format ---------------------------------------------------------------
+
+# Download formats: what a person may ask for, and how each is written.
+DOWNLOAD_FORMATS = {"jpeg": "jpg", "jpg": "jpg", "png": "png", "webp": "webp"}
+DOWNLOAD_QUALITY = 92  # lossy formats: visually lossless for a generated picture
+PREVIEW_LONG_SIDE = 1200  # link previews (Open Graph): what messengers show large
+PREVIEW_QUALITY = 85
+# Written into every converted file instead of the stored packet: the AI mark stays, the
+# generation's id does not (nothing in a downloaded file should lead back to its owner).
+CONVERTED_DESCRIPTION = "AI-generated image."
+
+
+def image_convert(data: bytes, *, output_format: str, long_side: int | None = None) -> bytes:
+    """A stored output re-encoded as `output_format` (jpg, png or webp), optionally shrunk.
+
+    Only the pixels and the colour profile are carried over: EXIF (GPS, camera, dates), XMP and
+    text chunks are dropped, then the AI-generated mark is added again. The pixels are checked
+    from the header first, and the decode holds one of the process's decode slots.
+    """
+    pil_format = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}[output_format]
+    max_pixels = settings.IMAGE_MAX_PIXELS
+    try:
+        with image_decode_slot(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=tuple(_OUTPUT_FORMATS)) as image:
+                if image.width * image.height > max_pixels:
+                    raise DomainError(
+                        image_too_many_pixels_message(image.size, max_pixels, "picture"),
+                        code="too_many_pixels",
+                    )
+                icc_profile = image.info.get("icc_profile")
+                if long_side:
+                    image.draft("RGB", (long_side, long_side))
+                image.load()
+                pixels = _download_pixels(image, keep_alpha=output_format != "jpg")
+                if long_side:
+                    pixels.thumbnail((long_side, long_side), Image.Resampling.LANCZOS)
+                options: dict = {"icc_profile": icc_profile} if icc_profile else {}
+                quality = PREVIEW_QUALITY if long_side else DOWNLOAD_QUALITY
+                if output_format == "jpg":
+                    options.update(quality=quality, optimize=True, progressive=True)
+                elif output_format == "webp":
+                    options.update(quality=quality, method=4)
+                else:
+                    options.update(compress_level=6)
+                buffer = io.BytesIO()
+                pixels.save(buffer, format=pil_format, **options)
+                size = pixels.size
+    except DomainError:
+        raise
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        SyntaxError,
+        Image.DecompressionBombError,
+    ) as error:
+        raise DomainError("This picture could not be converted.", code="invalid_image") from error
+    return ai_mark_add(
+        buffer.getvalue(), output_format=output_format, size=size, description=CONVERTED_DESCRIPTION
+    )
+
+
+def _download_pixels(image: Image.Image, *, keep_alpha: bool) -> Image.Image:
+    """The picture as RGB, or RGBA when it has transparency and the format keeps it (a JPEG
+    gets its transparent parts on white)."""
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+    if not has_alpha:
+        return image if image.mode == "RGB" else image.convert("RGB")
+    rgba = image if image.mode == "RGBA" else image.convert("RGBA")
+    if keep_alpha:
+        return rgba
+    flat = Image.new("RGB", rgba.size, (255, 255, 255))
+    flat.paste(rgba, mask=rgba.getchannel("A"))
+    return flat

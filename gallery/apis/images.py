@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
@@ -18,7 +19,7 @@ from rest_framework.views import APIView
 from core.api import DefaultCursorPagination, MessageOutput
 from core.schema import ERRORS, error
 
-from .. import selectors, services
+from .. import downloads, selectors, services
 from ..media import image_file_response, zip_response
 from ..models import GeneratedImage
 from ..services.bulk import BULK_ACTIONS, COLLECTION_ACTIONS
@@ -197,12 +198,34 @@ class ImageDownloadApi(ImageFileApi):
     @extend_schema(
         tags=["images"],
         operation_id="image_download",
-        summary="Download the original",
-        description="As an attachment, with a file name.",
-        responses=IMAGE_MEDIA,
+        summary="Download the original, or as JPEG, PNG or WebP",
+        description=(
+            "As an attachment, with a file name. With `as`, converted from the original to that "
+            "format when asked for, without EXIF or GPS (the colour profile and the "
+            "AI-generated mark stay); the file is then streamed, never a redirect."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "as",
+                str,
+                enum=["jpeg", "png", "webp"],
+                required=False,
+                description="The format to convert to (empty: the original).",
+            )
+        ],
+        responses={
+            **IMAGE_MEDIA,
+            400: error("Unknown format (`as` must be jpeg, png or webp)."),
+        },
     )
     def get(self, request, image_id):
-        return super().get(request, image_id)
+        requested = request.query_params.get("as")
+        if requested is None:
+            return super().get(request, image_id)
+        viewer = selectors.Viewer.of(request.user)
+        image = selectors.image_for_viewer(viewer=viewer, image_id=image_id)
+        output_format = downloads.download_format_parse(requested, field="as")
+        return downloads.image_download_response(image, output_format=output_format)
 
 
 class ImageAvatarApi(APIView):

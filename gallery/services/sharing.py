@@ -2,7 +2,8 @@
 
 The token is the link's id signed with the project's secret (django.core.signing), so it cannot
 be guessed or forged, and the owner can copy the link again later. Whether a link still works is
-decided by its row: revoked or expired links answer 404, like links that never existed.
+decided by its row: a revoked or expired one raises ShareLinkGone (a NotFound, so its files and
+the API answer 404 as for a link that never existed; its page says plainly that it is gone).
 """
 
 from __future__ import annotations
@@ -20,6 +21,14 @@ from .. import selectors
 from ..models import Collection, GeneratedImage, ShareLink
 
 _SALT = "gallery.share-link"
+
+
+class ShareLinkGone(NotFound):
+    """A link that was real but is revoked or has expired (`revoked` says which)."""
+
+    def __init__(self, message: str, *, revoked: bool):
+        super().__init__(message)
+        self.revoked = revoked
 
 
 def share_link_token(link: ShareLink) -> str:
@@ -68,7 +77,8 @@ def share_link_revoke(*, link: ShareLink) -> ShareLink:
 
 
 def share_link_resolve(*, token: str) -> ShareLink:
-    """The active link a token names; NotFound for a forged, revoked or expired one."""
+    """The active link a token names; NotFound for a forged or unknown token, ShareLinkGone
+    (a NotFound too) for a revoked or expired link."""
     try:
         link_id = signing.Signer(salt=_SALT).unsign(token)
     except signing.BadSignature as error:
@@ -76,8 +86,10 @@ def share_link_resolve(*, token: str) -> ShareLink:
     link = (
         ShareLink.objects.select_related("image", "collection", "owner").filter(id=link_id).first()
     )
-    if link is None or not link.is_active():
+    if link is None:
         raise NotFound("This link does not exist or is no longer shared.")
+    if not link.is_active():
+        raise ShareLinkGone("This link is no longer shared.", revoked=link.revoked_at is not None)
     return link
 
 

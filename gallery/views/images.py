@@ -7,6 +7,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -15,10 +16,12 @@ from django.views.decorators.http import require_GET, require_POST
 from core.exceptions import DomainError
 from core.redirects import safe_next_url
 
-from .. import selectors, services
+from .. import downloads, selectors, services
 from ..forms import BulkForm, ImageFilterForm, ShareForm
 from ..media import image_file_response, zip_response
+from ..viewer import back_url, image_neighbours, list_query, viewer_list, viewer_url
 from .grid import grid_render
+from .sharing import share_url
 
 
 def _filters_from(form) -> selectors.ImageFilters:
@@ -54,20 +57,39 @@ def gallery(request):
     )
 
 
+def _list_filters(request, *, collections) -> selectors.ImageFilters:
+    """The grid's filters the viewer was opened with (none, or invalid ones: the gallery)."""
+    form = ImageFilterForm(
+        request.GET or None,
+        models=selectors.lora_models_ready(user=request.user),
+        collections=collections,
+    )
+    return _filters_from(form) if form.is_valid() else selectors.ImageFilters()
+
+
 @login_required
 @never_cache
 def image_detail(request, image_id):
-    image = selectors.image_get(user=request.user, image_id=image_id)
-    collections = list(selectors.collection_list(user=request.user))
+    """The picture viewer: the picture large, previous / next in the list it was opened from
+    (plain links; viewer.js adds the keyboard and swipes), and what can be done with it."""
+    user = request.user
+    image = selectors.image_get(user=user, image_id=image_id)
+    collections = list(selectors.collection_list(user=user))
     in_collections = set(image.collections.values_list("id", flat=True))
+    filters = _list_filters(request, collections=collections)
+    neighbours = image_neighbours(images=viewer_list(user=user, filters=filters), image=image)
+    query = list_query(request.GET)
+    share_links = [
+        {"link": link, "url": share_url(request, link)}
+        for link in image.share_links.order_by("-created_at")
+        if link.is_active()
+    ]
     return render(
         request,
         "gallery/image_detail.html",
         {
             "image": image,
-            "viewable": selectors.image_viewable(
-                viewer=selectors.Viewer.of(request.user), image=image
-            ),
+            "viewable": selectors.image_viewable(viewer=selectors.Viewer.of(user), image=image),
             "generation": image.generation,
             "parameters": sorted(
                 (key, value)
@@ -77,7 +99,11 @@ def image_detail(request, image_id):
             "collections": collections,
             "in_collections": [c for c in collections if c.id in in_collections],
             "share_form": ShareForm(),
-            "share_links": image.share_links.order_by("-created_at"),
+            "share_links": share_links,
+            "previous_url": neighbours.previous and viewer_url(neighbours.previous, query),
+            "next_url": neighbours.next and viewer_url(neighbours.next, query),
+            "back_url": back_url(request.GET),
+            "download_formats": (("jpeg", "JPEG"), ("png", "PNG"), ("webp", "WebP")),
         },
     )
 
@@ -85,9 +111,19 @@ def image_detail(request, image_id):
 @login_required
 @require_GET
 def image_file(request, image_id, variant):
-    viewer = selectors.Viewer.of(request.user)
-    image = selectors.image_for_viewer(viewer=viewer, image_id=image_id)
-    return image_file_response(image, variant=variant)
+    """The thumbnail, the picture, or the picture as a download: the stored original, or with
+    `?format=jpeg|png|webp` converted to that format."""
+    image = selectors.image_for_viewer(viewer=selectors.Viewer.of(request.user), image_id=image_id)
+    requested = request.GET.get("format")
+    if variant != "download" or requested is None:
+        return image_file_response(image, variant=variant)
+    try:
+        output_format = downloads.download_format_parse(requested)
+        return downloads.image_download_response(image, output_format=output_format)
+    except DomainError as error:
+        return HttpResponse(
+            error.message, status=error.status_code, content_type="text/plain; charset=utf-8"
+        )
 
 
 @login_required

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -14,9 +15,17 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.lockout import client_ip
 from core.exceptions import DomainError, NotFound
 
-from .. import selectors, services
+from .. import downloads, selectors, services
 from ..forms import ShareForm
 from ..media import image_file_response
+from ..services.sharing import ShareLinkGone
+
+
+def share_url(request, link) -> str:
+    """The link's public address, absolute (to copy, or for a messenger's preview)."""
+    return request.build_absolute_uri(
+        reverse("gallery:shared", kwargs={"token": services.share_link_token(link)})
+    )
 
 
 def _share(request, *, image=None, collection=None, back):
@@ -35,10 +44,7 @@ def _share(request, *, image=None, collection=None, back):
     except DomainError as error:
         messages.error(request, error.message)
         return redirect(back)
-    url = request.build_absolute_uri(
-        reverse("gallery:shared", kwargs={"token": services.share_link_token(link)})
-    )
-    messages.success(request, f"Anyone with this link can see it: {url}")
+    messages.success(request, f"Anyone with this link can see it: {share_url(request, link)}")
     return redirect(back)
 
 
@@ -62,7 +68,7 @@ def collection_share(request, collection_id):
 @never_cache
 def share_links(request):
     links = [
-        {"link": link, "token": services.share_link_token(link)}
+        {"link": link, "token": services.share_link_token(link), "url": share_url(request, link)}
         for link in selectors.share_link_list(user=request.user)
     ]
     return render(request, "gallery/share_links.html", {"links": links})
@@ -80,18 +86,49 @@ def share_link_revoke(request, link_id):
 # --- Public pages ---------------------------------------------------------------------------
 
 
+def _unavailable(request, *, reason: str, status: int):
+    """A link that does not open, saying why: revoked or expired (410 Gone), never existed or
+    its picture is no longer shown (404)."""
+    response = render(request, "gallery/share_unavailable.html", {"reason": reason}, status=status)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
 @never_cache
 @require_GET
 def shared(request, token):
-    link = services.share_link_resolve(token=token)
+    try:
+        link = services.share_link_resolve(token=token)
+    except ShareLinkGone as gone:
+        return _unavailable(request, reason="revoked" if gone.revoked else "expired", status=410)
+    except NotFound:
+        return _unavailable(request, reason="unknown", status=404)
     images = list(selectors.shared_images(link=link)[:200])
     if link.image_id and not images:
-        raise NotFound("Nothing to show.")
+        return _unavailable(request, reason="hidden", status=404)
     services.share_link_viewed(link=link)
+    cover = images[0] if images else None
+    preview = None
+    if cover is not None:
+        width, height = downloads.preview_size(cover)
+        preview = {
+            "url": request.build_absolute_uri(
+                reverse("gallery:shared_file", args=[token, cover.id, "preview"])
+            ),
+            "width": width,
+            "height": height,
+        }
     response = render(
         request,
         "gallery/shared.html",
-        {"link": link, "token": token, "images": images, "collection": link.collection},
+        {
+            "link": link,
+            "token": token,
+            "images": images,
+            "collection": link.collection,
+            "preview": preview,
+            "page_url": request.build_absolute_uri(request.path),
+        },
     )
     response["X-Robots-Tag"] = "noindex"
     return response
@@ -100,9 +137,18 @@ def shared(request, token):
 @never_cache
 @require_GET
 def shared_file(request, token, image_id, variant):
+    """A picture a link shows: its thumbnail, the picture, or the JPEG preview that messengers
+    show for the link (Open Graph)."""
     link = services.share_link_resolve(token=token)
     viewer = selectors.Viewer.holding(link)
     image = selectors.image_for_viewer(viewer=viewer, image_id=image_id)
+    if variant == "preview":
+        try:
+            return downloads.image_preview_response(image)
+        except DomainError as error:
+            return HttpResponse(
+                error.message, status=error.status_code, content_type="text/plain; charset=utf-8"
+            )
     return image_file_response(image, variant=variant, variants=("thumbnail", "file"))
 
 

@@ -72,13 +72,13 @@ def test_revoked_expired_and_forged_links_are_404(owner, as_user):
     assert anonymous.get(f"/s/{link.id.hex}/").status_code == 404
 
     ShareLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    assert anonymous.get(path).status_code == 404
+    assert anonymous.get(path).status_code == 410  # its page says so (test_share_pages.py)
     assert anonymous.get(f"{path}{image.id}/file/").status_code == 404
 
     fresh = share_link_create(user=owner, image=image)
     assert anonymous.get(_path(fresh)).status_code == 200
     assert client.delete(f"/api/v1/share-links/{fresh.id}/").status_code == 204
-    assert anonymous.get(_path(fresh)).status_code == 404
+    assert anonymous.get(_path(fresh)).status_code == 410
     assert anonymous.get(f"{_path(fresh)}{image.id}/thumbnail/").status_code == 404
 
 
