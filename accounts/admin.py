@@ -1,8 +1,14 @@
+from allauth.account.models import EmailAddress, EmailConfirmation
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from operations.selectors import dashboard_get
 
 from .models import CreditEntry, DataExport, Plan, User
 from .selectors import credit_balance, plan_for_user
@@ -28,6 +34,19 @@ def admin_site_has_permission(request) -> bool:
 # The default site's check, for every admin view (`admin_view`) and the index; set here rather
 # than through a custom AdminSite so INSTALLED_APPS keeps django.contrib.admin as it is.
 admin.site.has_permission = admin_site_has_permission
+admin.site.site_header = f"{settings.SITE_NAME} administration"
+admin.site.site_title = f"{settings.SITE_NAME} admin"
+admin.site.index_title = "Administration"
+
+# One section per thing an operator looks after. allauth's "Accounts" section (e-mail
+# addresses, confirmations) duplicated ours under the same name: a user's addresses and whether
+# they are verified are shown on the user's page instead (EmailAddressInline), and pending
+# confirmations are allauth's bookkeeping (they expire by themselves). simplejwt's token
+# tables are bookkeeping too: access is revoked by signing the user out (accounts.services)
+# or deactivating the account, never by editing tokens by hand.
+for _model in (EmailAddress, EmailConfirmation, OutstandingToken, BlacklistedToken):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 
 
 @admin.register(Plan)
@@ -40,6 +59,7 @@ class PlanAdmin(admin.ModelAdmin):
         "max_generations_per_day",
         "max_storage_bytes",
         "signup_credits",
+        "user_count",
     ]
     list_editable = ["is_default"]
     fieldsets = (
@@ -57,23 +77,48 @@ class PlanAdmin(admin.ModelAdmin):
         ),
     )
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(user_count=Count("users"))
+
+    @admin.display(description="Users (chosen, not by default)", ordering="user_count")
+    def user_count(self, obj):
+        return obj.user_count
+
     def save_model(self, request, obj, form, change):
         if obj.is_default:  # one default at a time
             Plan.objects.exclude(pk=obj.pk).filter(is_default=True).update(is_default=False)
         super().save_model(request, obj, form, change)
 
 
+class EmailAddressInline(admin.TabularInline):
+    """The user's addresses as allauth keeps them, read-only: verifying is the user's link."""
+
+    model = EmailAddress
+    fields = ["email", "verified", "primary"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = "e-mail address"
+    verbose_name_plural = "e-mail addresses"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ["-date_joined"]
-    list_display = ["email", "display_name", "plan", "is_staff", "is_active", "date_joined"]
+    list_display = ["email", "display_name", "plan_name", "is_staff", "is_active", "date_joined"]
+    list_select_related = ["plan"]
     list_filter = ["is_staff", "is_active", "plan", "groups"]
     search_fields = ["email", "display_name"]
-    readonly_fields = ["credits", "deletion_requested_at", "last_login", "date_joined"]
+    readonly_fields = ["credits", "activity", "deletion_requested_at", "last_login", "date_joined"]
+    inlines = [EmailAddressInline]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Profile", {"fields": ("display_name", "avatar")}),
         ("Plan and credits", {"fields": ("plan", "credits")}),
+        ("Activity, last 30 days", {"fields": ("activity",)}),
         (
             "Permissions",
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
@@ -99,11 +144,55 @@ class UserAdmin(DjangoUserAdmin):
             history_url,
         )
 
+    @admin.display(description="Plan", ordering="plan__name")
+    def plan_name(self, obj):
+        return obj.plan.name if obj.plan else "Default plan"
+
+    @admin.display(description="Activity")
+    def activity(self, obj):
+        """The operations dashboard's figures for this user, summed over 30 days."""
+        if obj.pk is None:
+            return "-"
+        board = dashboard_get(days=30, user=obj)
+        rows = [
+            ("Trainings started / succeeded / failed", _job_totals(board.trainings)),
+            ("Generations started / succeeded / failed", _job_totals(board.generations)),
+            (
+                "Credits granted / spent / refunded",
+                " / ".join(
+                    str(sum(getattr(day, kind) for day in board.credits))
+                    for kind in ("granted", "spent", "refunded")
+                ),
+            ),
+            (
+                "Replicate GPU seconds (estimated cost)",
+                f"{sum(d.training_seconds + d.generation_seconds for d in board.costs):.1f} "
+                f"(${board.total_cost:.2f})",
+            ),
+            (
+                "Failures by reason",
+                ", ".join(f"{reason}: {t + g}" for reason, t, g in board.failures) or "none",
+            ),
+        ]
+        url = reverse("operations:dashboard") + f"?days=30&user={obj.public_id}"
+        return format_html(
+            '<table class="user-activity"><tbody>{}</tbody></table>'
+            '<p><a href="{}">Charts per day on the operations dashboard</a></p>',
+            format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
+            url,
+        )
+
     @admin.action(description="Make moderator (staff, moderation pages only)")
     def make_moderator(self, request, queryset):
         for user in queryset:
             user_moderator_grant(user=user)
         self.message_user(request, f"{queryset.count()} user(s) can now moderate.")
+
+
+def _job_totals(days) -> str:
+    return " / ".join(
+        str(sum(getattr(day, kind) for day in days)) for kind in ("started", "succeeded", "failed")
+    )
 
 
 class CreditGrantForm(forms.ModelForm):

@@ -31,6 +31,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("billing.urls")),  # Billing: credits/, webhooks/stripe/
+    path("", include("operations.urls")),  # Operations: staff/dashboard/
     path("", include("gallery.urls")),  # Gallery: generate/, generations/, gallery/, s/
     path("api/v1/", include((api_v1, "api"))),
     # Last: any other path under /api/v1/ (one without its slash too) is a JSON 404, not the

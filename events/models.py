@@ -134,6 +134,7 @@ class EventDelivery(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = "event deliveries"
         indexes = [
             models.Index(fields=["endpoint", "-created_at"], name="delivery_endpoint_created"),
             models.Index(fields=["status", "next_attempt_at"], name="delivery_status_due"),
