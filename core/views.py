@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 
 from .health import REQUIRED_FOR_READINESS, readiness_report
@@ -29,6 +30,10 @@ def readyz(request):
 
 
 def home(request):
+    """The marketing page; signed in, the person's dashboard. core imports no app, so the
+    dashboard view is named by a setting (SIGNED_IN_HOME_VIEW, config/settings/trainings.py)."""
+    if request.user.is_authenticated:
+        return import_string(settings.SIGNED_IN_HOME_VIEW)(request)
     return render(request, "core/home.html")
 
 

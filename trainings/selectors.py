@@ -5,16 +5,19 @@ Another user's object, a missing one and a malformed id are all the same NotFoun
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
 
+from accounts.models import CreditEntry
 from core.exceptions import NotFound
 
 from .models import Dataset, DatasetImage, LoraModel, TrainingRun
-from .quality import DatasetReport, ImageMeasurements, ReportImage, build_report
+from .quality import MIN_IMAGES, DatasetReport, ImageMeasurements, ReportImage, build_report
 
 
 def _one(queryset: QuerySet, message: str, **lookups):
@@ -106,3 +109,71 @@ def dataset_photos_expire_at(*, dataset: Dataset) -> datetime | None:
         return None
     last = runs.filter(completed_at__isnull=False).aggregate(last=Max("completed_at"))["last"]
     return last + photos_keep_for() if last else None
+
+
+def dataset_ready_newest(*, user, datasets: list[Dataset] | None = None) -> Dataset | None:
+    """The newest of the user's datasets that can be trained now: photos all checked and the
+    quality report without a blocking finding. Looks at the five newest that could be (one
+    query each at most), so a page stays cheap however many datasets there are."""
+    if datasets is None:
+        datasets = list(dataset_list(user=user).order_by("-created_at")[:5])
+    for dataset in datasets:
+        if dataset.pending_count or dataset.image_count < MIN_IMAGES:
+            continue
+        if dataset_report(dataset=dataset).can_train:
+            return dataset
+    return None
+
+
+def training_run_progress(*, run: TrainingRun) -> dict:
+    """What the live status of a run shows: elapsed and remaining seconds, percent, logs."""
+    now = timezone.now()
+    started = run.started_at or run.submitted_at
+    end = run.completed_at or now
+    elapsed = (end - started).total_seconds() if started else 0
+    remaining = None
+    if run.status == TrainingRun.Status.PROCESSING and 0 < run.progress < 1 and elapsed:
+        remaining = elapsed * (1 - run.progress) / run.progress
+    return {
+        "run": run,
+        "elapsed": int(elapsed),
+        "remaining": int(remaining) if remaining is not None else None,
+        "log_lines": run.logs.splitlines()[-12:],
+        "percent": int(run.progress * 100),
+    }
+
+
+@dataclass(frozen=True)
+class TrainingRunCredits:
+    """Where the credits of one run stand, from the ledger (accounts.models.CreditEntry).
+
+    `state`: reserved (held while it runs), charged (spent on success), refunded (given back
+    on a failure or a cancel), settling (ended, its settlement not written yet) or none
+    (nothing was reserved: a run made before credits existed, or free)."""
+
+    state: str
+    reserved: int = 0
+    charged: int = 0
+    refunded: int = 0
+
+
+def training_run_credits(*, run: TrainingRun) -> TrainingRunCredits:
+    reservation = (
+        CreditEntry.objects.filter(
+            user_id=run.owner_id, kind=CreditEntry.Kind.RESERVE, reference=run.credit_reference
+        )
+        .select_related("settlement")
+        .first()
+    )
+    if reservation is None:
+        return TrainingRunCredits(state="none")
+    reserved = -reservation.amount
+    settlement = getattr(reservation, "settlement", None)
+    if settlement is None:
+        # Once the run has ended its credits are being settled, not held any more.
+        return TrainingRunCredits(
+            state="settling" if run.is_terminal else "reserved", reserved=reserved
+        )
+    if settlement.kind == CreditEntry.Kind.REFUND:
+        return TrainingRunCredits(state="refunded", reserved=reserved, refunded=settlement.amount)
+    return TrainingRunCredits(state="charged", reserved=reserved, charged=reserved)

@@ -6,17 +6,25 @@ from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from core.exceptions import DomainError
+from core.exceptions import DomainError, NotFound
 from core.forms import form_error_add
 from core.middleware import request_size_allowed
+from gallery.selectors import starter_pack_for_model
 
 from . import selectors, services
+from .dashboard import dashboard_get, generate_url, model_create_url
+from .failure_advice import training_failure_advice
 from .forms import CaptionForm, DatasetForm, LoraModelForm, TrainingForm
-from .models import DatasetImage, TrainingRun
+from .models import Dataset, DatasetImage, TrainingRun
 from .services.datasets import dataset_uploads_add
+
+
+def dashboard(request):
+    """The signed-in home page (`/`, through core.views.home): where the person stands on the
+    way from photos to pictures, the one next step, the latest pictures and the credits."""
+    return render(request, "core/dashboard.html", {"dashboard": dashboard_get(user=request.user)})
 
 
 @login_required
@@ -67,6 +75,11 @@ def _dataset_context(request, dataset):
         "set_findings": [f for f in (*report.blocking, *report.warnings) if not f.image],
         "can_train": report.can_train and not pending,
         "photos_expire_at": selectors.dataset_photos_expire_at(dataset=dataset),
+        # Where "Train" leads: straight to a new model when there is none yet.
+        "train_models": list(
+            selectors.lora_model_list(user=request.user).order_by("-created_at")[:5]
+        ),
+        "model_create_url": model_create_url(dataset=dataset),
         "photos_keep_days": settings.TRAINING_PHOTOS_KEEP_DAYS,
     }
 
@@ -193,25 +206,46 @@ def dataset_delete(request, dataset_id):
 # --- Models ---------------------------------------------------------------------------------
 
 
+def _dataset_asked(request, value) -> Dataset | None:
+    """The user's dataset named by `value` (?dataset=); anyone else's, or none, is ignored."""
+    if not value:
+        return None
+    try:
+        return selectors.dataset_get(user=request.user, dataset_id=value)
+    except NotFound:
+        return None
+
+
 @login_required
 def lora_model_create(request):
+    dataset = _dataset_asked(request, request.POST.get("dataset") or request.GET.get("dataset"))
     initial = {"trigger_word": services.trigger_word_suggest()}
+    if dataset is not None:
+        initial["dataset"] = dataset.pk
     form = LoraModelForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data.pop("dataset", None)
         try:
-            lora_model = services.lora_model_create(user=request.user, **form.cleaned_data)
+            lora_model = services.lora_model_create(user=request.user, **data)
         except DomainError as error:
             form_error_add(form, error)
         else:
             messages.success(request, f"Model “{lora_model.name}” created.")
-            return redirect("trainings:model", model_id=lora_model.id)
-    return render(request, "trainings/model_form.html", {"form": form})
+            url = reverse("trainings:model", kwargs={"model_id": lora_model.id})
+            if dataset is not None:
+                return redirect(f"{url}?dataset={dataset.pk}")
+            return redirect(url)
+    return render(request, "trainings/model_form.html", {"form": form, "dataset": dataset})
 
 
 @login_required
 def lora_model_detail(request, model_id):
     lora_model = selectors.lora_model_get(user=request.user, model_id=model_id)
-    form = TrainingForm(request.POST or None, user=request.user)
+    preselected = _dataset_asked(request, request.GET.get("dataset"))
+    if preselected is None and request.method != "POST":
+        preselected = selectors.dataset_ready_newest(user=request.user)
+    form = TrainingForm(request.POST or None, user=request.user, preselected=preselected)
     if request.method == "POST" and form.is_valid():
         try:
             parameters = services.TrainingParameters.from_input(form.parameters())
@@ -230,6 +264,7 @@ def lora_model_detail(request, model_id):
     estimate = services.training_cost_estimate(
         parameters=services.TrainingParameters(steps=int(steps))
     )
+    form.fields["steps"].help_text += f" About {estimate} credits for 1000 steps."
     return render(
         request,
         "trainings/model_detail.html",
@@ -239,6 +274,8 @@ def lora_model_detail(request, model_id):
             "runs": lora_model.training_runs.order_by("-created_at")[:10],
             "versions": lora_model.versions.all(),
             "cost_per_1000_steps": estimate,
+            "generate_url": generate_url(lora_model=lora_model) if lora_model.is_ready else "",
+            "starter_pack": starter_pack_for_model(user=request.user, model=lora_model),
         },
     )
 
@@ -260,19 +297,15 @@ def lora_model_delete(request, model_id):
 
 
 def _run_context(run: TrainingRun) -> dict:
-    now = timezone.now()
-    started = run.started_at or run.submitted_at
-    end = run.completed_at or now
-    elapsed = (end - started).total_seconds() if started else 0
-    remaining = None
-    if run.status == TrainingRun.Status.PROCESSING and 0 < run.progress < 1 and elapsed:
-        remaining = elapsed * (1 - run.progress) / run.progress
     return {
-        "run": run,
-        "elapsed": int(elapsed),
-        "remaining": int(remaining) if remaining is not None else None,
-        "log_lines": run.logs.splitlines()[-12:],
-        "percent": int(run.progress * 100),
+        **selectors.training_run_progress(run=run),
+        "credits": selectors.training_run_credits(run=run),
+        "advice": training_failure_advice(run=run),
+        "generate_url": (
+            generate_url(lora_model=run.lora_model)
+            if run.status == TrainingRun.Status.SUCCEEDED and run.lora_model.is_ready
+            else ""
+        ),
     }
 
 
@@ -287,7 +320,13 @@ def training_run_detail(request, run_id):
 @require_GET
 def training_run_status_partial(request, run_id):
     run = selectors.training_run_get(user=request.user, run_id=run_id)
-    response = render(request, "trainings/_run_status.html", _run_context(run))
+    # The dashboard follows a run with a smaller card than the run page's.
+    template = (
+        "core/_dashboard_training.html"
+        if request.GET.get("view") == "dashboard"
+        else "trainings/_run_status.html"
+    )
+    response = render(request, template, _run_context(run))
     if run.is_terminal and request.headers.get("HX-Request"):
         # The run has ended: reload the whole page once so actions and the model state update.
         response["HX-Refresh"] = "true"

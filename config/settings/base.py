@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "moderation",
     "events",
     "billing",
+    "operations",
 ]
 
 MIDDLEWARE = [
@@ -271,7 +272,7 @@ from .replicate import *  # noqa: E402, F403
 # --- Accounts -------------------------------------------------------------------------------
 # Sign-up, e-mail verification, login, password reset and e-mail change are django-allauth's.
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "accounts:profile"
+LOGIN_REDIRECT_URL = "home"  # the dashboard
 AUTHENTICATION_BACKENDS = [
     # First: refuses every attempt while an account or an IP is locked out (admin included).
     "accounts.backends.LockoutBackend",
@@ -495,3 +496,5 @@ CSRF_COOKIE_HTTPONLY = True  # htmx takes the token from the page, never from th
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+from .display import *  # noqa: E402, F403 (form renderer, date formats: config/settings/display.py)
+from .operations import *  # noqa: E402, F403 (operator dashboard: config/settings/operations.py)

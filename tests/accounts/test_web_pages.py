@@ -55,8 +55,8 @@ def test_sign_up_verify_and_sign_in_on_the_web(client):
     signed_in = client.post(
         "/accounts/login/", {"login": "SAM@example.com", "password": STRONG}, follow=True
     )
-    assert signed_in.redirect_chain[-1][0] == "/accounts/profile/"
-    profile = signed_in.content.decode()
+    assert signed_in.redirect_chain[-1][0] == "/"  # the dashboard
+    profile = client.get("/accounts/profile/").content.decode()
     assert "Sam" in profile
     assert "Confirmed" in profile
     assert "100" in profile  # welcome credits

@@ -1,20 +1,15 @@
 import pytest
 
 from .factories import make_pack
-from .stripe_fake import SECRET_KEY, WEBHOOK_SECRET, start_fake_stripe
+from .stripe_fake import stripe_answered_here
 
 
 @pytest.fixture
 def fake_stripe(settings):
     """Payments on, the Stripe API answered by a local server."""
-    fake, server = start_fake_stripe()
-    settings.STRIPE_SECRET_KEY = SECRET_KEY
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    settings.STRIPE_API_BASE = fake.base_url
     settings.PUBLIC_BASE_URL = "https://avatars.example.com"
-    yield fake
-    server.shutdown()
-    server.server_close()
+    with stripe_answered_here(settings) as fake:
+        yield fake
 
 
 @pytest.fixture

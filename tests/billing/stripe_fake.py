@@ -4,6 +4,7 @@ events signed the way Stripe signs them (`Stripe-Signature: t=…,v1=HMAC-SHA256
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -11,6 +12,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -61,6 +63,20 @@ def _session_json(form: dict[str, str]) -> dict[str, Any]:
         "livemode": False,
         "created": int(time.time()),
     }
+
+
+@contextlib.contextmanager
+def stripe_answered_here(settings) -> Iterator[FakeStripe]:
+    """Payments on, with Stripe's API answered by a local server for as long as this lasts."""
+    fake, server = start_fake_stripe()
+    settings.STRIPE_SECRET_KEY = SECRET_KEY
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.STRIPE_API_BASE = fake.base_url
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def start_fake_stripe() -> tuple[FakeStripe, ThreadingHTTPServer]:

@@ -1,15 +1,34 @@
 """The whole journey of a new person, in a real browser, with a real worker and the simulator:
-sign up, confirm the address, upload photos, train, generate, favourite, set as profile picture.
+sign up, confirm the address, follow the dashboard's next steps (upload photos, create a model,
+train it), see the starter pack's pictures, create more, favourite one and make it the profile
+picture, and buy a credit pack through Stripe Checkout (Stripe itself answered at the network
+edge). Every page is looked at on a desktop and at 390 px wide, and kept as a screenshot in
+var/test-screenshots/journey/.
 """
 
+import importlib
+import json
 import re
+import urllib.request
 
 import pytest
+from django.apps import apps
 from django.core import mail
 
 from accounts.models import User
-from gallery.models import GeneratedImage
+from accounts.selectors import credit_balance
+from billing.models import Purchase
+from gallery.models import GeneratedImage, StylePreset
+from tests.billing.factories import make_pack
+from tests.billing.stripe_fake import (
+    completed_session,
+    event_body,
+    stripe_answered_here,
+    stripe_signature,
+)
+from tests.browser.pages import DESKTOP, PHONE, page_width, shot
 from tests.trainings.portraits import portrait_jpegs
+from tests.worker_fixtures import workers_running
 from trainings.models import LoraModel
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -18,36 +37,89 @@ PASSWORD = "a-long enough passphrase 9"
 SLOW = 90_000  # ms: work done by the worker and the simulator
 
 
+@pytest.fixture
+def worker(transactional_db, settings, replicate_backend, live_server, tmp_path):
+    """A real worker that makes the starter pack when a training succeeds, as a fresh install
+    does (the rest of the suite turns it off)."""
+    settings.STARTER_PACK_ENABLED = True
+    for pool in workers_running(settings=settings, live_server=live_server, tmp_path=tmp_path):
+        yield pool.start(TRAINING_RECONCILE_AFTER_SECONDS="1", STARTER_PACK_ENABLED="true")
+
+
+@pytest.fixture
+def style_packs(transactional_db):
+    """The packs a fresh install has: a transactional test before this one may have flushed
+    what the data migration installed."""
+    migration = importlib.import_module("gallery.migrations.0007_install_style_packs")
+    migration.install_style_packs(apps, None)
+
+
+@pytest.fixture
+def stripe(settings):
+    """Payments on; Stripe's API is a local server, its events are signed here."""
+    make_pack(name="Five hundred", credits=500, price=1250, currency="eur")
+    with stripe_answered_here(settings) as fake:
+        yield fake
+
+
+def _look(page, name: str) -> None:
+    """Keep the page as seen on a desktop and on a 390 px phone; on the phone nothing may
+    stick out sideways."""
+    shot(page, f"journey/{name}-desktop.png")
+    try:
+        shot(page, f"journey/{name}-390.png", PHONE)
+        assert page_width(page) <= PHONE["width"], f"{name}: too wide for a 390 px screen"
+    finally:
+        page.set_viewport_size(DESKTOP)
+
+
 def _sign_up(page):
     page.goto("/")
+    _look(page, "00-home")
     page.get_by_role("link", name="Sign up").click()
     page.get_by_label("Your name").fill("Robin")
     page.get_by_label("E-mail address").fill("robin@example.com")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password (again)").fill(PASSWORD)
+    _look(page, "01-sign-up")
     page.get_by_role("button", name="Create account").click()
     page.wait_for_url("**/accounts/confirm-email/")
+    _look(page, "02-check-your-e-mail")
     link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mail.outbox[-1].body).group(0)
     page.goto(link)
     page.get_by_role("button", name="Confirm").click()
     page.wait_for_url("**/accounts/login/")
     page.get_by_label("E-mail address").fill("robin@example.com")
     page.get_by_label("Password").fill(PASSWORD)
+    _look(page, "03-sign-in")
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/accounts/profile/")
+    page.wait_for_url(re.compile(r"^https?://[^/]+/$"))  # the dashboard
 
 
-def _nav(page, name):
-    page.get_by_role("navigation", name="Main").get_by_role("link", name=name).click()
+def _stripe_confirms(live_server, purchase) -> None:
+    """What Stripe sends once the person has paid: a signed checkout.session.completed."""
+    body = event_body("checkout.session.completed", completed_session(purchase))
+    request = urllib.request.Request(
+        f"{live_server.url}/webhooks/stripe/",
+        data=body,
+        headers={"Content-Type": "application/json", "Stripe-Signature": stripe_signature(body)},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200, json.loads(response.read() or b"{}")
 
 
-def test_a_new_person_gets_a_picture_of_themselves(page, live_worker, tmp_path):
+def test_a_new_person_from_sign_up_to_a_starter_pack_and_a_credit_pack(
+    page, style_packs, worker, stripe, live_server
+):
     _sign_up(page)
 
-    # Upload 15 photos on a new dataset, with the page's progress, and wait for the report.
-    _nav(page, "Models")
-    page.get_by_role("link", name="New dataset").first.click()
+    # The dashboard leads the way: no photos yet, so its one next step is to upload them.
+    page.get_by_role("heading", name="Start with your photos").wait_for()
+    _look(page, "04-dashboard-no-photos")
+    page.get_by_test_id("next-action").click()
     page.get_by_label("Name").fill("Me, this summer")
+    _look(page, "05-new-dataset")
     page.get_by_role("button", name="Create dataset").click()
     files = [
         {"name": name, "mimeType": "image/jpeg", "buffer": data}
@@ -59,27 +131,56 @@ def test_a_new_person_gets_a_picture_of_themselves(page, live_worker, tmp_path):
     page.get_by_text("15 photos added").wait_for()
     page.get_by_text("Ready to train").wait_for(timeout=SLOW)
     assert page.locator(".photo-grid img").count() == 15
+    _look(page, "06-dataset-ready")
 
-    # A model with the suggested trigger word, trained on the dataset; the run page follows it.
-    _nav(page, "Models")
-    page.get_by_role("link", name="New model").click()
+    # With no model yet, the dataset leads straight to a new one, and its training form has
+    # the dataset chosen; the run page follows the training.
+    page.get_by_role("link", name="Create your model and train it").click()
     trigger_word = page.get_by_label("Trigger word").input_value()
+    _look(page, "07-new-model")
     page.get_by_role("button", name="Create model").click()
+    assert page.locator("#id_dataset option:checked").inner_text() == "Me, this summer"
     page.get_by_label("Steps").fill("500")
+    _look(page, "08-train")
     page.get_by_role("button", name="Start training").click()
     page.wait_for_url("**/trainings/runs/**")
     page.get_by_text("Your model is ready.").wait_for(timeout=SLOW)
-    assert LoraModel.objects.get(trigger_word=trigger_word).status == LoraModel.Status.READY
+    lora_model = LoraModel.objects.get(trigger_word=trigger_word)
+    assert lora_model.status == LoraModel.Status.READY
+    assert page.get_by_test_id("create-pictures").is_visible()
+    _look(page, "09-training-done")
 
-    # Generate with it; the generation page shows the pictures as they arrive.
-    _nav(page, "Generate")
-    model_select = page.locator("#id_lora_model")
-    option = model_select.locator("option", has_text=trigger_word)
-    model_select.select_option(value=option.get_attribute("value"))
-    page.get_by_role("textbox", name="Prompt:").fill(f"a photo of {trigger_word} on the moon")
+    # The dashboard now says the model is ready, and its next step is to create pictures.
+    page.goto("/")
+    page.get_by_role("heading", name=re.compile("is ready")).wait_for()
+    assert page.get_by_test_id("next-action").inner_text() == "Create pictures"
+    _look(page, "10-dashboard-model-ready")
+
+    # The starter pack: one picture in each starter style, made by itself, on the model page.
+    starter_styles = StylePreset.objects.filter(is_active=True, in_starter_pack=True).count()
+    assert starter_styles >= 4  # the installed packs
+    page.goto(f"/trainings/models/{lora_model.id}/")
+    done = page.locator('[data-testid="starter-pack"] .starter-pack-item[data-state="done"] img')
+    page.wait_for_function(
+        f"() => document.querySelectorAll("
+        f'\'[data-testid="starter-pack"] .starter-pack-item[data-state="done"] img\').length'
+        f" === {starter_styles}",
+        timeout=SLOW,
+    )
+    assert done.count() == starter_styles
+    _look(page, "11-starter-pack")
+    user = User.objects.get(email="robin@example.com")
+    balance_after_pack = credit_balance(user=user)
+
+    # "Create pictures" leads to the generate page with this model chosen.
+    page.get_by_test_id("create-pictures").click()
+    assert trigger_word in page.locator("#id_lora_model option:checked").inner_text()
+    page.get_by_role("textbox", name="Prompt").fill(f"a photo of {trigger_word} on the moon")
+    _look(page, "12-generate")
     page.get_by_role("button", name="Generate").click()
     first = page.get_by_role("img", name="Output 1")
     first.wait_for(timeout=SLOW)
+    _look(page, "13-generation")
 
     # Favourite the picture and make it the profile picture.
     first.click()
@@ -87,10 +188,34 @@ def test_a_new_person_gets_a_picture_of_themselves(page, live_worker, tmp_path):
     page.get_by_role("button", name="★ Favourite").wait_for()
     page.get_by_role("button", name="Set as profile picture").click()
     page.get_by_text("This image is now your profile picture.").wait_for()
-    # The header shows the new picture once it has loaded (not the initial any more).
     page.wait_for_function("() => document.querySelector('.avatar-initial img')?.naturalWidth > 0")
-
-    image = GeneratedImage.objects.get()
+    _look(page, "14-picture")
+    image = GeneratedImage.objects.get(generation__prompt__contains="on the moon")
     assert image.is_favourite
     assert image.generation.prompt_sent.startswith(f"a photo of {trigger_word}")
     assert User.objects.get(email="robin@example.com").avatar
+
+    # Buy a credit pack from the dashboard: Stripe's page is out of reach here, so the browser
+    # is stopped there and Stripe's confirmation is sent as Stripe signs it.
+    page.route(
+        "https://checkout.stripe.com/**",
+        lambda route: route.fulfill(status=200, content_type="text/html", body="<h1>Stripe</h1>"),
+    )
+    page.goto("/")
+    page.get_by_test_id("credit-line").get_by_role("link", name="Buy credits").click()
+    _look(page, "15-buy-credits")
+    page.get_by_role("button", name="Buy 500 credits").click()
+    page.wait_for_url("https://checkout.stripe.com/**")
+    purchase = Purchase.objects.get(user=user)
+    before = credit_balance(user=user)
+    _stripe_confirms(live_server, purchase)
+    page.goto(f"/credits/purchases/{purchase.id}/")  # Stripe's success_url
+    page.get_by_role("heading", name="Thank you: 500 credits added").wait_for()
+    _look(page, "16-credits-added")
+    assert credit_balance(user=user) == before + 500
+    assert before < balance_after_pack  # the picture made after the pack was charged
+
+    # The statement reads one line per action: the pack bought is one of them.
+    page.goto("/accounts/profile/")
+    page.get_by_text("Five hundred").first.wait_for()
+    _look(page, "17-profile-statement")

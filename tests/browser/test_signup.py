@@ -31,7 +31,12 @@ def test_sign_up_confirm_and_sign_in_in_a_real_browser(page, live_server):
     page.get_by_label("E-mail address").fill("robin@example.com")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/accounts/profile/")
+    page.wait_for_url(re.compile(r"^https?://[^/]+/$"))  # the dashboard
+    assert page.get_by_role("heading", name="Hello Robin").is_visible()
+    assert page.get_by_test_id("credit-line").inner_text().startswith("400 credits")
+    assert page.get_by_test_id("next-action").inner_text() == "Upload your photos"
+
+    page.goto("/accounts/profile/")
     assert page.get_by_role("heading", name="Robin").is_visible()
     assert page.get_by_text("Confirmed").is_visible()
     assert page.get_by_test_id("credit-balance").inner_text() == "400"
