@@ -9,7 +9,6 @@ import hashlib
 import hmac
 import itertools
 import json
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,6 +16,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
+
+from tests.http_servers import serve
 
 WEBHOOK_SECRET = "whsec_test_c2VjcmV0LWZvci10ZXN0cw"
 SECRET_KEY = "sk_test_51FakeKeyForTheLocalStripe"
@@ -113,9 +114,8 @@ def start_fake_stripe() -> tuple[FakeStripe, ThreadingHTTPServer]:
             else:
                 self._answer(404, {"error": {"type": "invalid_request_error", "message": "?"}})
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = serve(Handler)
     fake.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     return fake, server
 
 

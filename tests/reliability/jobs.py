@@ -3,18 +3,16 @@ reading what reached Replicate and the ledger."""
 
 from __future__ import annotations
 
-import io
 import secrets
 
 from django.core.files.base import ContentFile
-from PIL import Image
 
 from accounts.models import CreditEntry
 from accounts.services import credits_reserve
 from core import replicate_gateway
 from core.remote_jobs.tasks import remote_job_submit_task
 from gallery.models import Generation
-from tests.gallery.factories import ready_lora_model
+from tests.gallery.factories import picture, ready_lora_model
 from tests.simulator_fixtures import wait_until
 from trainings.models import Dataset, DatasetImage, LoraModel, TrainingRun
 
@@ -43,12 +41,6 @@ def generate(user, trained, as_user) -> Generation:
     return Generation.objects.get(pk=response.json()["generations"][0]["id"])
 
 
-def jpeg_photo() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 64), (200, 150, 120)).save(buffer, "JPEG")
-    return buffer.getvalue()
-
-
 def train(user) -> TrainingRun:
     """A run as `training_run_start` leaves it: queued, credits reserved, its task sent."""
     lora_model = LoraModel.objects.create(
@@ -59,7 +51,7 @@ def train(user) -> TrainingRun:
     )
     dataset = Dataset.objects.create(owner=user, name="me")
     photo = DatasetImage(dataset=dataset, original_name="me.jpg", status="ready")
-    photo.training_file.save("me.jpg", ContentFile(jpeg_photo()), save=False)
+    photo.training_file.save("me.jpg", ContentFile(picture(size=(64, 64), fmt="JPEG")), save=False)
     photo.save()
     run = TrainingRun.objects.create(
         owner=user,
