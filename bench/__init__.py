@@ -27,6 +27,10 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     ),
     "classifier": ("bench.classifier", "image classifier (NudeNet) time per 1024 px output"),
     "prompt_rules": ("bench.prompt_rules", "prompt rules: time 1,000 rules add per prompt"),
+    "likeness": (
+        "bench.likeness",
+        "face identity: time faces add per photo (512/1024 px), per output, to a 30-photo report",
+    ),
 }
 
 ROOT = Path(__file__).resolve().parent.parent

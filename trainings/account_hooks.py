@@ -8,6 +8,7 @@ from core import replicate_gateway
 from core.files import storage_folder_delete
 from core.models import WebhookDelivery
 from core.remote_jobs.files import remote_files_forget
+from likeness.models import ModelIdentity
 
 from .models import Dataset, LoraModel, TrainingRun
 
@@ -65,6 +66,7 @@ def export_trainings(*, user, archive) -> None:
             "id": str(dataset.id),
             "name": dataset.name,
             "target_size": dataset.target_size,
+            "face_consent_at": dataset.face_consent_at,
             "created_at": dataset.created_at,
             "photos": [
                 _photo_export(image, archive) for image in dataset.images.order_by("created_at")
@@ -82,6 +84,8 @@ def export_trainings(*, user, archive) -> None:
                 "trigger_word": lora_model.trigger_word,
                 "status": lora_model.status,
                 "created_at": lora_model.created_at,
+                # The face identity the model was trained on (likeness.ModelIdentity).
+                "identity": _identity_export(lora_model),
                 "versions": [
                     {
                         "replicate_version": version.replicate_version_id,
@@ -117,6 +121,17 @@ def export_trainings(*, user, archive) -> None:
     )
 
 
+def _identity_export(lora_model) -> dict | None:
+    identity = ModelIdentity.objects.filter(lora_model=lora_model).first()
+    if identity is None:
+        return None
+    return {
+        "vector": identity.vector,
+        "photo_count": identity.photo_count,
+        "computed_at": identity.computed_at,
+    }
+
+
 def _photo_export(image, archive) -> dict:
     """A dataset photo's row, its file (as prepared for training) added to the archive."""
     row = {
@@ -129,6 +144,9 @@ def _photo_export(image, archive) -> dict:
         "height": image.height,
         "created_at": image.created_at,
         "file": None,
+        # Face boxes (in the training copy's pixels) and their 128-number descriptions.
+        "faces": image.faces,
+        "faces_checked_at": image.faces_checked_at,
     }
     if image.training_file:
         extension = image.training_file.name.rsplit(".", 1)[-1]

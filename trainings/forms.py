@@ -5,6 +5,13 @@ from core.labels import param_label
 from .models import Dataset
 from .services.parameters import PARAMETER_RANGES, TrainingParameters
 
+FACE_CONSENT_HELP = (
+    "We compute a description of each face in your photos: 128 numbers. We use it to check "
+    "that every photo is of the same person, that your selfie matches them, and to score how "
+    "much each picture looks like you. It is computed on our server, never leaves it, and is "
+    "deleted with the photos. Without it, a moderator looks at your selfie before training."
+)
+
 
 class DatasetForm(forms.Form):
     name = forms.CharField(max_length=100, initial="My photos")
@@ -19,6 +26,13 @@ class DatasetForm(forms.Form):
         required=False,
         initial=True,
         label="Start each caption with the trigger word",
+    )
+    # Explicit consent to biometric processing: never ticked for the person, never required.
+    face_consent = forms.BooleanField(
+        required=False,
+        initial=False,
+        label="Check my photos with face recognition",
+        help_text=FACE_CONSENT_HELP,
     )
 
 

@@ -1,4 +1,5 @@
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -31,6 +32,10 @@ class Dataset(models.Model):
     # after the last training that used them, unless the owner keeps them.
     keep_photos = models.BooleanField(default=False)
     photos_deleted_at = models.DateTimeField(null=True, blank=True)
+    # Explicit consent to computing face vectors (biometric data) from these photos, for the
+    # identity checks (likeness.faces). Without it they are skipped and the consent selfie is
+    # reviewed by a moderator.
+    face_consent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -81,6 +86,13 @@ class DatasetImage(models.Model):
     perceptual_hash = models.CharField(max_length=16, blank=True)
     shot_type = models.CharField(max_length=10, choices=ShotType.choices, default=ShotType.UNKNOWN)
     measurements = models.JSONField(default=dict, blank=True)
+    # The faces dlib found, largest first: [{"box": [l, t, r, b], "vector": [128 numbers]}]
+    # (likeness.faces.Face), computed in the worker only with the dataset's face consent, and
+    # deleted with the photo.
+    faces = models.JSONField(default=list, blank=True)
+    faces_checked_at = models.DateTimeField(null=True, blank=True)
+    # On a photo with several faces, the index (in `faces`) of the one the owner confirmed is them.
+    subject_face = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -180,6 +192,22 @@ class TrainingRun(ReplicateJob):
 
     def __str__(self):
         return f"{self.lora_model} run {self.id}"
+
+    @property
+    def submit_deadline(self):
+        """A run held for a moderator (likeness.IdentityCheck) was queued, for the submission's
+        time window, when the moderator approved it, not when it was asked for."""
+        deadline = super().submit_deadline
+        approved_at = (
+            self.identity_checks.filter(outcome="approved", decided_at__isnull=False)
+            .values_list("decided_at", flat=True)
+            .first()
+        )
+        if approved_at is None:
+            return deadline
+        return max(
+            deadline, approved_at + timedelta(seconds=settings.REPLICATE_SUBMIT_WINDOW_SECONDS)
+        )
 
     @property
     def progress(self) -> float:

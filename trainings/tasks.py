@@ -19,6 +19,12 @@ def dataset_image_process_task(image_id: str) -> None:
 
 
 @shared_task(acks_late=True)
+def dataset_faces_backfill_task(dataset_id: str) -> int:
+    """Consent given after photos were added: compute their faces now."""
+    return services.dataset_faces_backfill(dataset_id=dataset_id)
+
+
+@shared_task(acks_late=True)
 def dataset_photos_expire_task() -> int:
     """Beat: delete training photos kept past TRAINING_PHOTOS_KEEP_DAYS."""
     return services.dataset_photos_expire()

@@ -15,6 +15,8 @@ REPLICATE_RETRY_BASE_SECONDS = 0.02
 # A training's success would start generations (and spend credits) in every test that trains:
 # the starter pack's own tests turn it on.
 STARTER_PACK_ENABLED = env.bool("STARTER_PACK_ENABLED", default=False)
+# Most tests train a model without its consent selfie: the selfie's own tests turn it on.
+LIKENESS_SELFIE_REQUIRED = env.bool("LIKENESS_SELFIE_REQUIRED", default=False)
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 if env("TEST_EMAIL_FOLDER", default=""):

@@ -19,7 +19,8 @@ from django.conf import settings
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.auth.models import Group, Permission
 from django.contrib.sessions.models import Session
-from django.test import Client, TestCase
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client, TestCase, override_settings
 from PIL import Image
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -37,6 +38,8 @@ from accounts.tasks import account_delete_task
 from core.exceptions import DomainError
 from core.models import IdempotencyRecord
 from gallery.models import GeneratedImage, ImageReport
+from likeness.models import ModelIdentity
+from likeness.services import selfie_take
 from moderation.services import PromptBlocked, prompt_guard
 from moderation.strikes import suspension_appeal
 from tests.billing.factories import billing_one_of_everything
@@ -133,7 +136,7 @@ def _one_of_each_moderation_thing(user: User) -> None:
 
 
 def _one_of_each_training_thing(user: User) -> None:
-    dataset = dataset_create(user=user, name="Me")
+    dataset = dataset_create(user=user, name="Me", face_consent=True)  # so faces are stored
     with TestCase.captureOnCommitCallbacks(execute=True):
         dataset_images_add(dataset=dataset, files=portrait_jpegs(1))
     lora_model = lora_model_create(user=user, name="Me", trigger_word=f"ZORVAK{user.pk}")
@@ -141,6 +144,10 @@ def _one_of_each_training_thing(user: User) -> None:
     LoraVersion.objects.create(
         lora_model=lora_model, replicate_version_id=f"{user.pk:064d}", training_run=run
     )
+    ModelIdentity.objects.create(lora_model=lora_model, vector=[0.0] * 128)
+    selfie = SimpleUploadedFile("me.jpg", portrait_jpegs(1)[0][1], content_type="image/jpeg")
+    with override_settings(LIKENESS_SELFIE_REQUIRED=True):
+        selfie_take(user=user, lora_model=lora_model, upload=selfie)  # a check, its file kept
 
 
 def _user_relations():

@@ -12,10 +12,22 @@ from .. import selectors, services
 from ..models import Dataset
 from .serializers import ERRORS, paginate
 
+FACE_CONSENT_HELP = (
+    "The owner agrees to a 128-number description of each face in the photos being computed "
+    "(on this platform only), to check that every photo shows one person, that the consent "
+    "selfie matches, and to score the likeness of each picture. Optional. Setting it to false "
+    "deletes every description at once; setting it to true later computes them for the photos "
+    "already there."
+)
+
 
 class DatasetOutput(serializers.ModelSerializer):
     image_count = serializers.IntegerField(read_only=True)
     pending_count = serializers.IntegerField(read_only=True)
+    face_consent = serializers.SerializerMethodField(help_text=FACE_CONSENT_HELP)
+
+    def get_face_consent(self, dataset) -> bool:
+        return dataset.face_consent_at is not None
 
     class Meta:
         model = Dataset
@@ -24,6 +36,8 @@ class DatasetOutput(serializers.ModelSerializer):
             "name",
             "target_size",
             "caption_with_trigger_word",
+            "face_consent",
+            "face_consent_at",
             "image_count",
             "pending_count",
             "created_at",
@@ -38,6 +52,7 @@ class DatasetListApi(APIView):
         name = serializers.CharField(max_length=100)
         target_size = serializers.ChoiceField(choices=Dataset.TargetSize.choices, default=1024)
         caption_with_trigger_word = serializers.BooleanField(default=True)
+        face_consent = serializers.BooleanField(default=False, help_text=FACE_CONSENT_HELP)
 
     @extend_schema(
         tags=["datasets"],
@@ -72,6 +87,7 @@ class DatasetDetailApi(APIView):
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=100, required=False)
         caption_with_trigger_word = serializers.BooleanField(required=False)
+        face_consent = serializers.BooleanField(required=False, help_text=FACE_CONSENT_HELP)
 
     @extend_schema(
         tags=["datasets"],
@@ -87,7 +103,7 @@ class DatasetDetailApi(APIView):
     @extend_schema(
         tags=["datasets"],
         operation_id="dataset_update",
-        summary="Rename a dataset or change its captioning",
+        summary="Rename a dataset, change its captioning or its face consent",
         description="Only the fields given change.",
         request=InputSerializer,
         responses={200: DatasetOutput, **ERRORS},
@@ -119,13 +135,16 @@ FINDING_CODES = (
     "duplicate",
     "face_confirmed",
     "no_face",
+    "other_person",
     "several_faces",
+    "subject_face",
     "blurry",
     "too_few",
     "too_many",
     "fewer_than_recommended",
     "more_than_recommended",
     "mix",
+    "one_shoot",
 )
 
 
@@ -145,6 +164,33 @@ class ShotCountsOutput(serializers.Serializer):
     full_body = serializers.IntegerField(min_value=0)
 
 
+class SubjectFaceOutput(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Which of the photo's faces (largest first).")
+    box = serializers.ListField(
+        child=serializers.IntegerField(),
+        min_length=4,
+        max_length=4,
+        help_text="left, top, right, bottom, in the pixels of the photo's training copy.",
+    )
+    confirmed = serializers.BooleanField(help_text="You confirmed this face is you.")
+
+
+class PhotoCheckOutput(serializers.Serializer):
+    image = serializers.CharField(help_text="The photo's id.")
+    image_name = serializers.CharField()
+    identity = serializers.ChoiceField(
+        choices=("main", "other", "unknown"),
+        help_text="`main`: the person of most photos; `other`: someone else (blocks training); "
+        "`unknown`: faces not compared (no consent, none found, or not checked yet).",
+    )
+    subject_face = SubjectFaceOutput(
+        allow_null=True, help_text="On a photo with several faces, the one taken to be you."
+    )
+    mirrored_duplicate_of = serializers.CharField(
+        allow_null=True, help_text="The photo (id) this one is a mirror image of."
+    )
+
+
 class DatasetReportOutput(serializers.Serializer):
     total = serializers.IntegerField()
     usable = serializers.IntegerField()
@@ -154,6 +200,13 @@ class DatasetReportOutput(serializers.Serializer):
     recommended_mix = ShotCountsOutput(help_text="The mix of shots we recommend for this size.")
     blocking = FindingOutput(many=True)
     warnings = FindingOutput(many=True)
+    photos = PhotoCheckOutput(many=True, help_text="Who each checked photo shows.")
+    identity_checked = serializers.BooleanField(
+        help_text="Whether faces were compared to check the photos are of one person."
+    )
+    identity_note = serializers.CharField(
+        allow_null=True, help_text="Why the one-person check was skipped, when it was."
+    )
 
 
 class DatasetReportApi(APIView):

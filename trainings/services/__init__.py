@@ -1,18 +1,18 @@
 """Writes of the trainings app, split by entity: datasets, LoRA models, training runs."""
 
+from .dataset_settings import dataset_create, dataset_update
 from .datasets import (
     UploadRefusal,
     UploadResult,
-    dataset_create,
     dataset_delete,
     dataset_image_caption_update,
     dataset_image_delete,
     dataset_image_face_confirm,
     dataset_image_process,
     dataset_images_add,
-    dataset_update,
     dataset_zip_add,
 )
+from .faces import dataset_face_consent_set, dataset_faces_backfill
 from .lora_models import (
     lora_model_create,
     lora_model_delete,
@@ -39,6 +39,8 @@ __all__ = [
     "UploadResult",
     "dataset_create",
     "dataset_delete",
+    "dataset_face_consent_set",
+    "dataset_faces_backfill",
     "dataset_image_caption_update",
     "dataset_image_delete",
     "dataset_image_face_confirm",

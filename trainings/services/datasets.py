@@ -32,6 +32,7 @@ from ..imaging import (
     sniff_format,
 )
 from ..models import Dataset, DatasetImage
+from .faces import dataset_image_faces_catch_up, dataset_image_faces_store
 
 logger = logging.getLogger(__name__)
 
@@ -62,35 +63,6 @@ class UploadResult:
 def _folder(dataset: Dataset) -> str:
     # Served only through views that check the owner (never presigned), so the number stays.
     return f"datasets/{dataset.owner_id}/{dataset.id}"
-
-
-def dataset_create(
-    *, user, name: str, target_size: int = 1024, caption_with_trigger_word: bool = True
-) -> Dataset:
-    name = (name or "").strip()
-    if not name:
-        raise DomainError("Give the dataset a name.", field="name")
-    if target_size not in Dataset.TargetSize.values:
-        raise DomainError("Choose 1024 or 512 pixels.", field="target_size")
-    return Dataset.objects.create(
-        owner=user,
-        name=name[:100],
-        target_size=target_size,
-        caption_with_trigger_word=caption_with_trigger_word,
-    )
-
-
-def dataset_update(
-    *, dataset: Dataset, name: str | None = None, caption_with_trigger_word: bool | None = None
-) -> Dataset:
-    if name is not None:
-        if not name.strip():
-            raise DomainError("Give the dataset a name.", field="name")
-        dataset.name = name.strip()[:100]
-    if caption_with_trigger_word is not None:
-        dataset.caption_with_trigger_word = caption_with_trigger_word
-    dataset.save()
-    return dataset
 
 
 def _caption_clean(text: str) -> str:
@@ -361,7 +333,11 @@ def dataset_image_process(*, image_id) -> DatasetImage | None:
     upload_name = image.upload.name
     try:
         with default_storage.open(upload_name, "rb") as upload:
-            result = normalise_image(upload, long_side=image.dataset.target_size)
+            result = normalise_image(
+                upload,
+                long_side=image.dataset.target_size,
+                find_faces=image.dataset.face_consent_at is not None,
+            )
     except ImageRejected as rejection:
         DatasetImage.objects.filter(pk=image.pk, status=DatasetImage.Status.PENDING).update(
             status=DatasetImage.Status.REJECTED,
@@ -410,6 +386,8 @@ def dataset_image_process(*, image_id) -> DatasetImage | None:
     )
     if updated:
         default_storage.delete(upload_name)
+        if not dataset_image_faces_store(image_id=image.pk, faces=result.faces):
+            dataset_image_faces_catch_up(image_id=image.pk)
     else:  # processed concurrently or deleted meanwhile: drop what we wrote
         default_storage.delete(training_name)
         default_storage.delete(thumbnail_name)
