@@ -10,11 +10,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import CreditEntry
 from core.exceptions import NotFound
+from likeness.faces import Face
+from likeness.models import IdentityCheck
 
 from .models import Dataset, DatasetImage, LoraModel, TrainingRun
 from .quality import MIN_IMAGES, DatasetReport, ImageMeasurements, ReportImage, build_report
@@ -73,9 +75,18 @@ def dataset_report(*, dataset: Dataset) -> DatasetReport:
                     key=str(image.id),
                     measurements=ImageMeasurements.from_dict(image.measurements),
                     face_confirmed=image.face_confirmed,
+                    faces=_stored_faces(image),
+                    subject_face=image.subject_face,
                 )
             )
-    return build_report(entries)
+    return build_report(entries, face_consent=dataset.face_consent_at is not None)
+
+
+def _stored_faces(image: DatasetImage) -> tuple[Face, ...] | None:
+    """The faces the worker stored on a photo; None when they were not looked for."""
+    if image.faces_checked_at is None:
+        return None
+    return tuple(Face.from_json(face) for face in image.faces)
 
 
 def lora_model_list(*, user) -> QuerySet[LoraModel]:
@@ -87,7 +98,13 @@ def lora_model_get(*, user, model_id) -> LoraModel:
 
 
 def training_run_list(*, user) -> QuerySet[TrainingRun]:
-    return TrainingRun.objects.filter(owner=user).select_related("lora_model", "dataset")
+    # A held run's check comes along, so a page of runs says why each waits in one query.
+    waiting = IdentityCheck.objects.filter(outcome=IdentityCheck.Outcome.WAITING)
+    return (
+        TrainingRun.objects.filter(owner=user)
+        .select_related("lora_model", "dataset")
+        .prefetch_related(Prefetch("identity_checks", queryset=waiting, to_attr="waiting_checks"))
+    )
 
 
 def training_run_get(*, user, run_id) -> TrainingRun:

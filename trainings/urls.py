@@ -12,6 +12,11 @@ urlpatterns = [
     path("datasets/<uuid:dataset_id>/upload/", views.dataset_upload, name="dataset-upload"),
     path("datasets/<uuid:dataset_id>/delete/", views.dataset_delete, name="dataset-delete"),
     path(
+        "datasets/<uuid:dataset_id>/face-consent/",
+        views.dataset_face_consent,
+        name="dataset-face-consent",
+    ),
+    path(
         "datasets/<uuid:dataset_id>/photos/keep/",
         views.dataset_photos_keep,
         name="dataset-photos-keep",
@@ -30,6 +35,11 @@ urlpatterns = [
         "datasets/<uuid:dataset_id>/images/<uuid:image_id>/confirm-face/",
         views.dataset_image_face_confirm,
         name="dataset-image-face-confirm",
+    ),
+    path(
+        "datasets/<uuid:dataset_id>/images/<uuid:image_id>/subject/",
+        views.dataset_image_subject_confirm,
+        name="dataset-image-subject-confirm",
     ),
     path(
         "datasets/<uuid:dataset_id>/images/<uuid:image_id>/delete/",

@@ -19,6 +19,7 @@ from .failure_advice import training_failure_advice
 from .forms import CaptionForm, DatasetForm, LoraModelForm, TrainingForm
 from .models import Dataset, DatasetImage, TrainingRun
 from .services.datasets import dataset_uploads_add
+from .services.subject_face import dataset_image_subject_confirm as subject_confirm
 
 
 def dashboard(request):
@@ -64,8 +65,10 @@ def _dataset_context(request, dataset):
     for finding in (*report.blocking, *report.warnings):
         if finding.image:
             findings_by_image.setdefault(finding.image, []).append(finding)
+    checks = {check.image: check for check in report.photos}
     for image in images:
         image.findings = findings_by_image.get(str(image.id), [])
+        image.check = checks.get(str(image.id))
     pending = sum(1 for image in images if image.status == DatasetImage.Status.PENDING)
     return {
         "dataset": dataset,
@@ -159,6 +162,19 @@ def dataset_image_face_confirm(request, dataset_id, image_id):
 
 @login_required
 @require_POST
+def dataset_image_subject_confirm(request, dataset_id, image_id):
+    """The owner answers "Yes, I'm the one marked" on a photo with several faces."""
+    image = selectors.dataset_image_get(user=request.user, dataset_id=dataset_id, image_id=image_id)
+    try:
+        subject_confirm(image=image, face_index=int(request.POST.get("face", "")))
+        messages.success(request, f"Thank you: in {image.original_name}, the face marked is you.")
+    except (ValueError, DomainError):
+        messages.error(request, f"{image.original_name}: choose one of the faces found in it.")
+    return redirect("trainings:dataset", dataset_id=dataset_id)
+
+
+@login_required
+@require_POST
 def dataset_image_delete(request, dataset_id, image_id):
     image = selectors.dataset_image_get(user=request.user, dataset_id=dataset_id, image_id=image_id)
     services.dataset_image_delete(image=image)
@@ -178,6 +194,26 @@ def dataset_photos_keep(request, dataset_id):
         if keep
         else "Your photos will be deleted on the date shown.",
     )
+    return redirect("trainings:dataset", dataset_id=dataset_id)
+
+
+@login_required
+@require_POST
+def dataset_face_consent(request, dataset_id):
+    """Give face consent later (the photos already there are then checked) or withdraw it."""
+    dataset = selectors.dataset_get(user=request.user, dataset_id=dataset_id)
+    consent = request.POST.get("consent") == "yes"
+    try:
+        services.dataset_face_consent_set(dataset=dataset, consent=consent)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            "Thank you: your photos are being checked with face recognition."
+            if consent
+            else "Face recognition is off, and the face descriptions of these photos are deleted.",
+        )
     return redirect("trainings:dataset", dataset_id=dataset_id)
 
 

@@ -19,6 +19,7 @@ from .. import selectors, services
 from ..imaging import MAX_UPLOAD_BYTES
 from ..models import DatasetImage
 from ..services.datasets import MAX_IMAGES, dataset_uploads_add
+from ..services.subject_face import dataset_image_subject_confirm
 from .serializers import BINARY_ERRORS, ERRORS, UPLOAD_ERRORS, paginate
 
 PHOTO_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")  # trainings.imaging: what a photo was read as
@@ -50,6 +51,7 @@ class DatasetImageOutput(serializers.ModelSerializer):
             "original_format",
             "face_count",
             "face_confirmed",
+            "subject_face",
             "blur_score",
             "shot_type",
             "thumbnail_url",
@@ -183,11 +185,18 @@ class DatasetImageDetailApi(APIView):
             required=False,
             help_text="You are in this photo although no face was detected: use it anyway.",
         )
+        subject_face = serializers.IntegerField(
+            required=False,
+            min_value=0,
+            max_value=99,
+            help_text="On a photo with several faces, which one is you (the report's "
+            "`subject_face.index`).",
+        )
 
         def validate(self, attrs):
             if not attrs:
                 raise serializers.ValidationError(
-                    {"caption": ["Give a caption or face_confirmed."]}
+                    {"caption": ["Give a caption, face_confirmed or subject_face."]}
                 )
             return attrs
 
@@ -208,7 +217,8 @@ class DatasetImageDetailApi(APIView):
         tags=["datasets"],
         operation_id="dataset_image_update",
         summary="Change a photo's caption, or confirm it is you",
-        description="`face_confirmed` uses a photo in which no face was detected anyway.",
+        description="`face_confirmed` uses a photo in which no face was detected anyway; "
+        "`subject_face` says which of several faces is you.",
         request=InputSerializer,
         responses={200: DatasetImageOutput, **ERRORS},
     )
@@ -225,6 +235,10 @@ class DatasetImageDetailApi(APIView):
         if "face_confirmed" in data.validated_data:
             services.dataset_image_face_confirm(
                 image=image, confirmed=data.validated_data["face_confirmed"]
+            )
+        if "subject_face" in data.validated_data:
+            dataset_image_subject_confirm(
+                image=image, face_index=data.validated_data["subject_face"]
             )
         return Response(DatasetImageOutput(image, context={"request": request}).data)
 

@@ -4,6 +4,8 @@
   hash) and returns plain numbers that can be stored as JSON.
 - `report`: `build_report`, a pure function over those numbers (duplicates, faces, blur, the
   number of photos and the mix of shot types) giving a `DatasetReport`.
+- `identity`: who each photo shows (the set's main person, someone else), from stored faces.
+- `variety`: whether most photos come from one shoot (same colours, background and face).
 
 The names callers use are importable from `trainings.quality` itself.
 """
@@ -16,6 +18,8 @@ from .measurements import (
     FaceBox,
     ImageMeasurements,
     ShotType,
+    colour_signature,
+    colour_similarity,
     detect_faces,
     hamming,
     measure_image,
@@ -33,6 +37,7 @@ from .report import (
     DatasetReport,
     DuplicatePair,
     Finding,
+    PhotoCheck,
     ReportImage,
     build_report,
     recommended_mix,
@@ -54,9 +59,12 @@ __all__ = [
     "FaceBox",
     "Finding",
     "ImageMeasurements",
+    "PhotoCheck",
     "ReportImage",
     "ShotType",
     "build_report",
+    "colour_signature",
+    "colour_similarity",
     "detect_faces",
     "hamming",
     "measure_image",

@@ -92,6 +92,11 @@ class ImageMeasurements:
     sharpness: float
     faces: tuple[FaceBox, ...]
     phash: int
+    # The hash of the photo flipped left to right, so a mirrored copy is caught as a duplicate;
+    # None for photos measured before it was computed (unknown, not "different").
+    phash_mirrored: int | None = None
+    # The photo's colours (`colour_signature`), to tell photos of one shoot; None when unknown.
+    colours: tuple[float, ...] | None = None
 
     @property
     def prominent_faces(self) -> tuple[FaceBox, ...]:
@@ -122,6 +127,10 @@ class ImageMeasurements:
         data["faces"] = [asdict(f) for f in self.faces]
         # 64-bit integers do not survive JavaScript: the hash travels as 16 hex digits.
         data["phash"] = f"{self.phash:016x}"
+        if self.phash_mirrored is not None:
+            data["phash_mirrored"] = f"{self.phash_mirrored:016x}"
+        if self.colours is not None:
+            data["colours"] = list(self.colours)
         return data
 
     @classmethod
@@ -132,6 +141,10 @@ class ImageMeasurements:
             sharpness=float(data["sharpness"]),
             faces=tuple(FaceBox(**f) for f in data["faces"]),
             phash=int(data["phash"], 16),
+            phash_mirrored=(
+                int(data["phash_mirrored"], 16) if data.get("phash_mirrored") else None
+            ),
+            colours=tuple(float(v) for v in data["colours"]) if data.get("colours") else None,
         )
 
 
@@ -156,6 +169,8 @@ def measure_image(image: Image.Image) -> ImageMeasurements:
         sharpness=round(sharpness(small), 2),
         faces=detect_faces(small, lambda: _scaled(grey, SMALL_FACE_LONG_SIDE)),
         phash=phash(small),
+        phash_mirrored=phash(np.ascontiguousarray(small[:, ::-1])),
+        colours=colour_signature(image),
     )
 
 
@@ -291,3 +306,39 @@ def phash(grey: np.ndarray) -> int:
 
 def hamming(a: int, b: int) -> int:
     return (a ^ b).bit_count()
+
+
+# --- colours ------------------------------------------------------------------------------------
+
+# Colours are compared on a copy this small: the palette of a photo, not its details.
+COLOUR_SIDE = 48
+# Levels per channel of the joint RGB histogram (4 x 4 x 4 = 64 bins).
+COLOUR_LEVELS = 4
+# The border: this share of the side on every edge, where the background usually is.
+BORDER_SHARE = 0.2
+
+
+def colour_signature(image: Image.Image) -> tuple[float, ...]:
+    """The photo's colours: a 64-bin RGB histogram of the whole photo, then one of its border
+    (mostly the background), each summing to 1."""
+    rgb = np.asarray(image.convert("RGB").resize((COLOUR_SIDE, COLOUR_SIDE), Image.BOX))
+    bins = (rgb.astype(np.int32) * COLOUR_LEVELS) // 256
+    index = (bins[..., 0] * COLOUR_LEVELS + bins[..., 1]) * COLOUR_LEVELS + bins[..., 2]
+    edge = round(COLOUR_SIDE * BORDER_SHARE)
+    border = np.ones((COLOUR_SIDE, COLOUR_SIDE), dtype=bool)
+    border[edge:-edge, edge:-edge] = False
+    return (*_histogram(index), *_histogram(index[border]))
+
+
+def _histogram(index: np.ndarray) -> list[float]:
+    counts = np.bincount(index.ravel(), minlength=COLOUR_LEVELS**3).astype(np.float64)
+    return [round(float(v), 4) for v in counts / counts.sum()]
+
+
+def colour_similarity(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, float]:
+    """How alike two photos' colours are (histogram intersection, 0..1): whole photo, border."""
+    bins = COLOUR_LEVELS**3
+    first, second = np.asarray(a), np.asarray(b)
+    whole = float(np.minimum(first[:bins], second[:bins]).sum())
+    border = float(np.minimum(first[bins:], second[bins:]).sum())
+    return whole, border

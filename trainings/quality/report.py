@@ -10,9 +10,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .identity import PhotoIdentity, SubjectFace, photo_identity, set_identity
 from .measurements import BLUR_THRESHOLD, SHOT_TYPES, ImageMeasurements, hamming
+from .variety import is_one_shoot, largest_shoot
+
+if TYPE_CHECKING:
+    from likeness.faces import Face
 
 # --- shot types in messages ---------------------------------------------------------------------
 
@@ -56,6 +61,11 @@ class ReportImage:
     key: str | None = None
     # The person said they are in the photo although no face was detected (a profile, glasses).
     face_confirmed: bool = False
+    # The faces dlib found (likeness.faces), largest first; None when they were not looked for
+    # (no consent to face processing, or not processed yet).
+    faces: tuple[Face, ...] | None = None
+    # On a photo with several faces, the index of the one the person confirmed is them.
+    subject_face: int | None = None
 
     @property
     def id(self) -> str:
@@ -76,6 +86,25 @@ class DuplicatePair:
     original: str
     duplicate: str
     distance: int
+    mirrored: bool = False
+
+
+@dataclass(frozen=True)
+class PhotoCheck:
+    """What the identity and variety checks say about one photo."""
+
+    image: str
+    image_name: str
+    identity: str  # "main" (the person of the set), "other" (someone else) or "unknown"
+    distance: float | None = None
+    face_count: int | None = None
+    subject_face: SubjectFace | None = None
+    mirrored_duplicate_of: str | None = None
+
+
+IDENTITY_SKIPPED = (
+    "The one-person check was skipped: you did not agree to face processing for these photos."
+)
 
 
 @dataclass(frozen=True)
@@ -92,6 +121,10 @@ class DatasetReport:
     blocking: tuple[Finding, ...]
     warnings: tuple[Finding, ...]
     usable_images: tuple[str, ...] = field(default=())
+    photos: tuple[PhotoCheck, ...] = field(default=())
+    # Whether the faces were compared (the owner agreed to face processing); if not, why not.
+    identity_checked: bool = False
+    identity_note: str | None = None
 
     @property
     def can_train(self) -> bool:
@@ -103,8 +136,10 @@ class DatasetReport:
         return data
 
 
-def build_report(images: Sequence[ReportImage]) -> DatasetReport:
-    """Findings over a set of photos, in upload order (the later copy of a duplicate is blocked)."""
+def build_report(images: Sequence[ReportImage], *, face_consent: bool = False) -> DatasetReport:
+    """Findings over a set of photos, in upload order (the later copy of a duplicate is blocked).
+
+    With `face_consent`, photos whose faces were stored are checked to be of one person."""
     blocking: list[Finding] = []
     warnings: list[Finding] = []
     refused: list[str] = []
@@ -114,6 +149,9 @@ def build_report(images: Sequence[ReportImage]) -> DatasetReport:
     duplicates: list[DuplicatePair] = []
     blocked: set[str] = set()
     originals: list[ReportImage] = []
+    identity = set_identity(images) if face_consent else None
+    identities: dict[str, PhotoIdentity] = {}
+    mirrored_of: dict[str, str] = {}
 
     for image in images:
         m = image.measurements
@@ -131,12 +169,16 @@ def build_report(images: Sequence[ReportImage]) -> DatasetReport:
             )
             continue
 
-        original = _find_original(m, originals)
-        if original is not None:
-            distance = hamming(m.phash, original.measurements.phash)  # type: ignore[union-attr]
-            duplicates.append(DuplicatePair(original.id, image.id, distance))
+        found = _find_original(m, originals)
+        if found is not None:
+            original, distance, mirrored = found
+            duplicates.append(DuplicatePair(original.id, image.id, distance, mirrored))
             blocked.add(image.id)
-            what = "the same photo as" if distance == 0 else "almost the same photo as"
+            if mirrored:
+                mirrored_of[image.id] = original.id
+                what = "a mirrored copy of"
+            else:
+                what = "the same photo as" if distance == 0 else "almost the same photo as"
             blocking.append(
                 _finding(
                     "duplicate",
@@ -149,6 +191,31 @@ def build_report(images: Sequence[ReportImage]) -> DatasetReport:
         else:
             originals.append(image)
 
+        person = photo_identity(image, identity) if face_consent else PhotoIdentity()
+        identities[image.id] = person
+        if person.identity == "other":
+            blocked.add(image.id)
+            blocking.append(
+                _finding(
+                    "other_person",
+                    image,
+                    f"This looks like someone else: {image.name} does not show the person in "
+                    "most of your photos. Remove it: a model learns one face, and another "
+                    "person's photos muddle it.",
+                )
+            )
+        several_known = person.face_count is not None and person.face_count > 1
+        if several_known and person.identity == "main":
+            several.append(image.id)
+            if not person.subject_face.confirmed:  # type: ignore[union-attr]
+                warnings.append(
+                    _finding(
+                        "subject_face",
+                        image,
+                        f"{image.name} shows {person.face_count} faces. The one marked is taken "
+                        "to be you: confirm it if that is right, or remove the photo.",
+                    )
+                )
         if m.face_count == 0 and image.face_confirmed:
             warnings.append(
                 _finding(
@@ -169,7 +236,7 @@ def build_report(images: Sequence[ReportImage]) -> DatasetReport:
                     "where your face is clearly visible and well lit.",
                 )
             )
-        elif m.face_count > 1:
+        elif m.face_count > 1 and person.face_count is None:
             several.append(image.id)
             warnings.append(
                 _finding(
@@ -202,6 +269,28 @@ def build_report(images: Sequence[ReportImage]) -> DatasetReport:
     mix = _mix_finding(counts, recommended, len(usable))
     if mix is not None:
         warnings.append(mix)
+    largest, compared = largest_shoot(usable)
+    if is_one_shoot(largest, compared):
+        warnings.append(
+            Finding(
+                "one_shoot",
+                f"Most of your photos come from one shoot ({largest} of {compared} share the "
+                "same background and colours): add photos with other clothes, places and "
+                "light, so the model learns you rather than that day.",
+            )
+        )
+    photos = tuple(
+        PhotoCheck(
+            image=i.id,
+            image_name=i.name,
+            identity=identities[i.id].identity if i.id in identities else "unknown",
+            distance=identities[i.id].distance if i.id in identities else None,
+            face_count=identities[i.id].face_count if i.id in identities else None,
+            subject_face=identities[i.id].subject_face if i.id in identities else None,
+            mirrored_duplicate_of=mirrored_of.get(i.id),
+        )
+        for i in images
+    )
 
     return DatasetReport(
         total=len(images),
@@ -216,16 +305,27 @@ def build_report(images: Sequence[ReportImage]) -> DatasetReport:
         blocking=tuple(blocking),
         warnings=tuple(warnings),
         usable_images=tuple(i.id for i in usable),
+        photos=photos,
+        identity_checked=identity is not None,
+        identity_note=None if face_consent else IDENTITY_SKIPPED,
     )
 
 
-def _find_original(m: ImageMeasurements, originals: Iterable[ReportImage]) -> ReportImage | None:
-    best: tuple[int, ReportImage] | None = None
+def _find_original(
+    m: ImageMeasurements, originals: Iterable[ReportImage]
+) -> tuple[ReportImage, int, bool] | None:
+    """The earlier photo `m` copies: (it, hash distance, whether `m` is its mirror image)."""
+    best: tuple[int, bool, ReportImage] | None = None
     for candidate in originals:
-        distance = hamming(m.phash, candidate.measurements.phash)  # type: ignore[union-attr]
+        other = candidate.measurements
+        distance = hamming(m.phash, other.phash)  # type: ignore[union-attr]
+        mirrored = False
+        # A photo measured before mirrored hashes were stored: unknown, compared as it is.
+        if distance > DUPLICATE_MAX_DISTANCE and other.phash_mirrored is not None:  # type: ignore[union-attr]
+            distance, mirrored = hamming(m.phash, other.phash_mirrored), True  # type: ignore[union-attr]
         if distance <= DUPLICATE_MAX_DISTANCE and (best is None or distance < best[0]):
-            best = (distance, candidate)
-    return best[1] if best else None
+            best = (distance, mirrored, candidate)
+    return (best[2], best[0], best[1]) if best else None
 
 
 def _finding(code: str, image: ReportImage, message: str, related: str | None = None) -> Finding:
