@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("gallery.api_urls")),  # Gallery: generations/, images/, collections/, …
     path("", include("trainings.api_urls")),  # Trainings: datasets/, models/, trainings/
     path("", include("events.api_urls")),  # Events: events/ (SSE), event-endpoints/
+    path("", include("likeness.api_urls")),  # Likeness: models/<id>/selfie/, identity checks
 ]
 
 urlpatterns = [
@@ -32,6 +33,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("billing.urls")),  # Billing: credits/, webhooks/stripe/
     path("", include("operations.urls")),  # Operations: staff/dashboard/
+    path("", include("likeness.urls")),  # Likeness: the consent selfie, moderation/identity/
     path("", include("gallery.urls")),  # Gallery: generate/, generations/, gallery/, s/
     path("api/v1/", include((api_v1, "api"))),
     # Last: any other path under /api/v1/ (one without its slash too) is a JSON 404, not the

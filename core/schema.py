@@ -90,6 +90,8 @@ ERROR_CODES = (
     "missing_upload",
     "required",
     "too_long",
+    "selfie_required",
+    "selfie_no_face",
     # generations
     "invalid_image",
     "prompt_blocked",

@@ -115,6 +115,11 @@ class RemoteJobLifecycle(SubmitOnce):
     def on_ended_without_output(self, job: ReplicateJob) -> None:
         """In the transaction that marks the job failed or canceled (its credits refunded)."""
 
+    def held_jobs(self) -> Q | None:
+        """Queued jobs that wait for something other than Replicate (a person's decision):
+        reconciliation does not submit them. None: no job of this kind is ever held."""
+        return None
+
     def on_submit_gave_up(self, job: ReplicateJob) -> None:
         """After a job failed because Replicate did not answer its submission in time: tell
         its owner (the page says it too)."""
@@ -216,6 +221,8 @@ class RemoteJobLifecycle(SubmitOnce):
             last_event_at__lt=now - min(quiet_for, self.create_window()),
         )
         unsent = stale.filter(retry_lost, status=JobStatus.QUEUED, replicate_id__isnull=True)
+        if (held := self.held_jobs()) is not None:
+            unsent = unsent.exclude(held)
         for pk in [*stuck.values_list("pk", flat=True), *unsent.values_list("pk", flat=True)]:
             # Touched first, so the next round does not submit it again while this one runs.
             self.model.objects.filter(pk=pk).update(last_event_at=timezone.now())

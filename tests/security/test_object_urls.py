@@ -117,6 +117,11 @@ PUBLIC_ROUTES: dict[str, Allowed] = {
         "(tests/gallery/test_review_api.py, tests/gallery/test_review_pages.py).",
         lambda route: (route.name or "").startswith(("api:moderation-", "gallery:review-")),
     ),
+    "identity checks": Allowed(
+        "The moderators' identity checks: a held training's selfie and dataset photos, for "
+        "moderators only; owners and strangers get 404 (tests/likeness/test_identity_review.py).",
+        lambda route: (route.name or "").startswith("likeness:review"),
+    ),
     "gallery:catalogue-image": Allowed(
         "Example pictures of the catalogue (style presets, style LoRAs): the platform's, shown "
         "to every signed-in person, owned by nobody.",

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import DefaultCursorPagination, JobMetricsOutput
+from likeness.models import IdentityCheck
 
 from .. import selectors, services
 from ..models import TrainingRun
@@ -45,6 +46,12 @@ class TrainingRunOutput(serializers.ModelSerializer):
         "it is tried again. Past it, the job fails and its credits are refunded.",
     )
 
+    waiting_for_review = serializers.SerializerMethodField(
+        help_text="Set while the training waits for a moderator to check that its photos are of "
+        "the owner (the consent selfie did not match them): why. Nothing is sent to the trainer "
+        "until then; the credits stay reserved."
+    )
+
     class Meta:
         model = TrainingRun
         fields = [
@@ -64,11 +71,18 @@ class TrainingRunOutput(serializers.ModelSerializer):
             "cost_actual",
             "error_message",
             "retrying_until",
+            "waiting_for_review",
             "created_at",
             "submitted_at",
             "started_at",
             "completed_at",
         ]
+
+    def get_waiting_for_review(self, run) -> str | None:
+        checks = getattr(run, "waiting_checks", None)
+        if checks is None:
+            checks = list(run.identity_checks.filter(outcome=IdentityCheck.Outcome.WAITING))
+        return checks[0].reason if checks else None
 
     def get_log_tail(self, run) -> list[str]:
         return run.logs.splitlines()[-20:]

@@ -14,6 +14,8 @@ import re
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from accounts.quotas import quota_check
 from accounts.services import credits_reserve
@@ -26,6 +28,11 @@ from core.remote_jobs.tasks import remote_job_submit_task
 from core.webhooks import webhook_url
 from events import payloads as event_data
 from events.services import event_publish
+from likeness.services import (
+    identity_check_run_ended,
+    identity_gate_apply,
+    identity_gate_claim,
+)
 from moderation.strikes import suspension_check
 
 from ..models import Dataset, DatasetImage, LoraModel, LoraVersion, TrainingRun
@@ -169,6 +176,10 @@ class TrainingRunLifecycle(RemoteJobLifecycle):
         lora_model.current_version = version
         lora_model.status = LoraModel.Status.READY
         lora_model.save(update_fields=["current_version", "status", "updated_at"])
+        from likeness.scoring import model_identity_update
+
+        # What its pictures are scored against: the person in the photos it was trained on.
+        model_identity_update(lora_model=lora_model, dataset=job.dataset)
         event_publish(user=job.owner, type="training.succeeded", data=event_data.training_run(job))
         from ..tasks import training_run_notify_task  # the tasks module imports the services
 
@@ -178,7 +189,18 @@ class TrainingRunLifecycle(RemoteJobLifecycle):
         # Once per model: made by a task after this success has committed.
         starter_pack_request(lora_model=lora_model)
 
+    def held_jobs(self) -> Q:
+        """Runs waiting for a moderator to check their consent selfie (likeness.services)."""
+        return Q(identity_checks__outcome="waiting_for_review")
+
+    def submit(self, *, job_id) -> TrainingRun | None:
+        # A held run goes to Replicate only once released by a moderator's approval.
+        if TrainingRun.objects.filter(self.held_jobs(), pk=job_id).exists():
+            return TrainingRun.objects.get(pk=job_id)
+        return super().submit(job_id=job_id)
+
     def on_ended_without_output(self, job: TrainingRun) -> None:
+        identity_check_run_ended(run=job)  # canceled while held: out of the moderators' queue
         if job.status == Status.FAILED:  # a cancel was the person's own doing
             event_publish(user=job.owner, type="training.failed", data=event_data.training_run(job))
             from ..tasks import training_run_notify_task
@@ -228,6 +250,7 @@ def training_run_start(
             field="dataset",
         )
     quota_check(user=user, kind="trainings_per_month")
+    identity_check = identity_gate_claim(lora_model=lora_model)
     cost = training_cost_estimate(parameters=parameters)
     run = TrainingRun.objects.create(
         owner=user,
@@ -248,8 +271,33 @@ def training_run_start(
     LoraModel.objects.filter(pk=lora_model.pk).exclude(status=LoraModel.Status.READY).update(
         status=LoraModel.Status.TRAINING
     )
+    if identity_check is not None and identity_gate_apply(
+        check=identity_check, run=run, dataset=dataset
+    ):
+        return run  # held, credits reserved, until a moderator decides (training_run_release)
     remote_job_submit_task.delay_on_commit(training_run_jobs.kind, str(run.id))
     return run
+
+
+def training_run_release(*, run: TrainingRun) -> bool:
+    """A held run whose consent selfie a moderator approved: sent to Replicate. The caller's
+    decision happens once (a conditional update), so this is called once per run."""
+    now = timezone.now()
+    waiting = TrainingRun.objects.filter(
+        pk=run.pk, status=Status.QUEUED, replicate_id__isnull=True
+    ).update(last_event_at=now)
+    if waiting:
+        remote_job_submit_task.delay_on_commit(training_run_jobs.kind, str(run.pk))
+    return bool(waiting)
+
+
+def training_run_refuse(*, run: TrainingRun, reason: str) -> TrainingRun:
+    """A held run whose consent selfie a moderator rejected: it fails with `reason`, and its
+    credits come back (the kernel's own failure path)."""
+    run.refresh_from_db()
+    if run.is_terminal:
+        return run
+    return training_run_jobs.fail(job=run, message=reason)
 
 
 def training_run_cancel(*, run: TrainingRun) -> TrainingRun:
