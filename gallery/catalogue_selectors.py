@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 
 from .models import GeneratedImage, Generation, StarterPack, StylePreset
 
@@ -14,8 +14,8 @@ Moderation = GeneratedImage.Moderation
 
 def style_preset_list_for(*, user) -> QuerySet[StylePreset]:
     """The active packs, each with `own_example_id`: the person's own best picture in that
-    style (a favourite first, then the newest), approved by moderation. `example_path` then
-    prefers it to the admins' examples."""
+    style (a favourite first, then the best likeness, then the newest), approved by
+    moderation. `example_path` then prefers it to the admins' examples."""
     presets = StylePreset.objects.filter(is_active=True).prefetch_related("examples")
     if user is None or not user.is_authenticated:
         return presets
@@ -25,7 +25,7 @@ def style_preset_list_for(*, user) -> QuerySet[StylePreset]:
             moderation_state=Moderation.APPROVED,
             generation__style_preset=OuterRef("pk"),
         )
-        .order_by("-is_favourite", "-created_at", "-id")
+        .order_by("-is_favourite", F("likeness").desc(nulls_last=True), "-created_at", "-id")
         .values("pk")[:1]
     )
     return presets.annotate(own_example_id=Subquery(own))
@@ -64,9 +64,10 @@ def starter_pack_for_model(*, user, model) -> StarterPackView | None:
     items = pack.items.select_related("generation")
     generation_ids = [item.generation_id for item in items if item.generation_id]
     first_images: dict = {}
+    # Of several pictures of a style, the one that looks most like its owner.
     shown = GeneratedImage.objects.filter(
         owner=user, generation_id__in=generation_ids, moderation_state=Moderation.APPROVED
-    ).order_by("index")
+    ).order_by(F("likeness").desc(nulls_last=True), "index")
     for image in shown:
         first_images.setdefault(image.generation_id, image)
     rows = []

@@ -184,6 +184,10 @@ class ImageFilterForm(forms.Form):
         ]
         + [("all", "All")],
     )
+    sort = forms.ChoiceField(
+        required=False, choices=[("", "Newest first"), ("likeness", "Best likeness first")]
+    )
+    looks_like_me = forms.BooleanField(required=False, label="Looks like me")
 
     def __init__(self, *args, models, collections, **kwargs):
         super().__init__(*args, **kwargs)

@@ -153,14 +153,23 @@ class StoredOutput:
     thumbnail: bytes  # WebP
     placeholder_color: str
     placeholder: str  # data: URI of a tiny WebP
+    # With `face_copy`: an RGB copy at most FACE_COPY_LONG_SIDE px, to look for faces in.
+    face_picture: Image.Image | None = None
 
 
-def output_process(data: bytes, *, description: str) -> StoredOutput:
-    """Check an output is a picture; mark it as AI-generated; make its thumbnail and placeholder.
+# dlib looks for faces on a copy this size at most (likeness.faces.DETECT_MAX_SIDE); made from
+# the one decode, it saves decoding the output a second time to score its likeness.
+FACE_COPY_LONG_SIDE = 800
+
+
+def output_process(data: bytes, *, description: str, face_copy: bool = False) -> StoredOutput:
+    """Check an output is a picture; mark it as AI-generated; make its thumbnail and placeholder
+    (and, with `face_copy`, a small copy to look for faces in).
 
     The pixels are checked from the header against IMAGE_MAX_PIXELS before they are decoded,
     and only the thumbnail is ever converted: the full-size picture is decoded once, not copied.
     """
+    face_picture = None
     max_pixels = settings.IMAGE_MAX_PIXELS
     try:
         with image_decode_slot(), warnings.catch_warnings():
@@ -174,8 +183,14 @@ def output_process(data: bytes, *, description: str) -> StoredOutput:
                         + image_too_many_pixels_message(size, max_pixels, "picture"),
                         code="invalid_output",
                     )
-                image.draft("RGB", (THUMBNAIL_LONG_SIDE, THUMBNAIL_LONG_SIDE))  # JPEG: scaled
+                draft_side = FACE_COPY_LONG_SIDE if face_copy else THUMBNAIL_LONG_SIDE
+                image.draft("RGB", (draft_side, draft_side))  # JPEG: decoded scaled down
                 image.load()
+                if face_copy:
+                    face_picture = _flattened(image)
+                    face_picture.thumbnail(
+                        (FACE_COPY_LONG_SIDE, FACE_COPY_LONG_SIDE), Image.Resampling.BILINEAR
+                    )
                 if image.mode in ("RGB", "RGBA", "L", "LA"):
                     thumb = image
                 elif image.mode in ("P", "PA") and "transparency" in image.info:
@@ -211,7 +226,20 @@ def output_process(data: bytes, *, description: str) -> StoredOutput:
         thumbnail=buffer.getvalue(),
         placeholder_color=dominant_color(thumb),
         placeholder=placeholder_data_uri(thumb),
+        face_picture=face_picture,
     )
+
+
+def _flattened(image: Image.Image) -> Image.Image:
+    """An RGB copy (transparent parts on white), never the decoded picture itself."""
+    if image.mode == "RGB":
+        return image.copy()
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    return image.convert("RGB")
 
 
 def dominant_color(image: Image.Image) -> str:

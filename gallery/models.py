@@ -272,6 +272,15 @@ class GeneratedImage(models.Model):
         max_length=300, blank=True, help_text="Why it is held or was rejected, for its owner."
     )
     is_favourite = models.BooleanField(default=False)
+    # How much it looks like the person the model was trained on (likeness.faces), scored when
+    # it is stored: null when not scored (the model has no face identity: no consent, or the
+    # platform's default model) or when no face was found (`has_face` False).
+    likeness = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(100)], help_text="0-100."
+    )
+    has_face = models.BooleanField(
+        null=True, blank=True, help_text="Whether a face was found; null: not looked for."
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -279,6 +288,10 @@ class GeneratedImage(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["generation", "index"], name="gallery_image_unique_output"
+            ),
+            models.CheckConstraint(
+                condition=Q(likeness__isnull=True) | Q(likeness__lte=100),
+                name="gallery_image_likeness_range",
             ),
         ]
         indexes = [
@@ -300,6 +313,15 @@ class GeneratedImage(models.Model):
     @property
     def download_filename(self) -> str:
         return f"avatars-{self.id}.{self.format}"
+
+    @property
+    def looks_like_owner(self) -> bool:
+        return self.likeness is not None and self.likeness >= LOOKS_LIKE_ME
+
+
+# A likeness from which a picture counts as "looks like me" (likeness.faces: 50 is dlib's
+# same-person threshold).
+LOOKS_LIKE_ME = 50
 
 
 class Collection(models.Model):

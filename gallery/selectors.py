@@ -17,7 +17,16 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Extract
 from django.utils import timezone
 
 from accounts.selectors import user_is_moderator
@@ -25,6 +34,7 @@ from core.exceptions import NotFound
 from trainings.models import LoraModel
 
 from .models import (
+    LOOKS_LIKE_ME,
     Collection,
     GeneratedImage,
     Generation,
@@ -129,6 +139,18 @@ class ImageFilters:
     created_from: date | None = None
     created_to: date | None = None
     status: str = Moderation.APPROVED  # a moderation state, or "all"
+    sort: str = "newest"  # or LIKENESS_SORT: best likeness first (then newest)
+    looks_like_me: bool = False  # only pictures scored LOOKS_LIKE_ME or more
+
+
+LIKENESS_SORT = "likeness"
+# One number that orders by likeness (not scored last), then by creation time to the
+# microsecond: a keyset on (likeness_key, id) pages without OFFSET, like the newest-first list.
+LIKENESS_KEY = ExpressionWrapper(
+    (Coalesce(F("likeness"), Value(-1)) + Value(1)) * Value(10**16)
+    + Cast(Extract("created_at", "epoch") * Value(1_000_000), BigIntegerField()),
+    output_field=BigIntegerField(),
+)
 
 
 def _day_start(day: date) -> datetime:
@@ -155,7 +177,22 @@ def image_list(*, user, filters: ImageFilters | None = None) -> QuerySet[Generat
         images = images.filter(created_at__gte=_day_start(filters.created_from))
     if filters.created_to:
         images = images.filter(created_at__lt=_day_start(filters.created_to) + timedelta(days=1))
+    if filters.looks_like_me:
+        images = images.filter(likeness__gte=LOOKS_LIKE_ME)
+    if filters.sort == LIKENESS_SORT:
+        return images.annotate(likeness_key=LIKENESS_KEY).order_by("-likeness_key", "-id")
     return images.order_by("-created_at", "-id")
+
+
+def image_likeness_key(*, image: GeneratedImage) -> int:
+    """Where `image` stands in a best-likeness-first list (LIKENESS_KEY, computed by the
+    database like the list's own)."""
+    return (
+        GeneratedImage.objects.filter(pk=image.pk)
+        .annotate(likeness_key=LIKENESS_KEY)
+        .values_list("likeness_key", flat=True)
+        .get()
+    )
 
 
 def image_get(*, user, image_id) -> GeneratedImage:
@@ -180,25 +217,35 @@ class Page:
 
 
 def _encode_cursor(image: GeneratedImage) -> str:
-    raw = json.dumps([image.created_at.isoformat(), str(image.id)]).encode()
+    key = getattr(image, "likeness_key", None)
+    first = image.created_at.isoformat() if key is None else key
+    raw = json.dumps([first, str(image.id)]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID] | None:
+def _decode_cursor(cursor: str) -> tuple[datetime | int, uuid.UUID] | None:
+    """(created_at, id) for the newest-first list, (likeness_key, id) for best likeness first;
+    None for anything else (the first page)."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        created, image_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return datetime.fromisoformat(created), uuid.UUID(image_id)
+        first, image_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if isinstance(first, int) and not isinstance(first, bool):
+            return (first, uuid.UUID(image_id)) if abs(first) < 2**63 else None
+        return datetime.fromisoformat(first), uuid.UUID(image_id)
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
         return None
 
 
 def image_page(*, images: QuerySet[GeneratedImage], cursor: str | None, size: int) -> Page:
-    """One page of a list ordered newest first, by keyset (no OFFSET)."""
+    """One page of an image_list, newest first or best likeness first, by keyset (no OFFSET)."""
+    by_likeness = "likeness_key" in images.query.annotations
     position = _decode_cursor(cursor) if cursor else None
-    if position is not None:
-        created, image_id = position
-        images = images.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=image_id))
+    if position is not None and isinstance(position[0], int) == by_likeness:
+        first, image_id = position
+        field = "likeness_key" if by_likeness else "created_at"
+        images = images.filter(
+            Q(**{f"{field}__lt": first}) | Q(**{field: first, "id__lt": image_id})
+        )
     items = list(images[: size + 1])
     next_cursor = _encode_cursor(items[size - 1]) if len(items) > size else None
     return Page(items=items[:size], next_cursor=next_cursor)
@@ -252,6 +299,19 @@ def generation_images_listed(*, user, generations) -> dict:
     ).order_by("generation_id", "index"):
         by_generation[image.generation_id].append(image)
     return by_generation
+
+
+def images_best_first(images: list[GeneratedImage]) -> list[GeneratedImage]:
+    """Pictures in order of likeness, the best first (not scored last, then output order)."""
+    return sorted(
+        images, key=lambda image: (image.likeness is None, -(image.likeness or 0), image.index)
+    )
+
+
+def image_best_likeness(images: list[GeneratedImage]) -> GeneratedImage | None:
+    """The approved picture that looks most like its owner, None when none was scored."""
+    scored = [image for image in images if image.likeness is not None and image.is_visible]
+    return images_best_first(scored)[0] if scored else None
 
 
 def generation_first_image(*, viewer: Viewer, generation: Generation) -> GeneratedImage | None:

@@ -22,7 +22,16 @@ from . import selectors
 from .models import GeneratedImage
 
 # The grid's filters (gallery.forms.ImageFilterForm), and where the list was opened from.
-LIST_PARAMETERS = ("model", "collection", "favourite", "created_from", "created_to", "status")
+LIST_PARAMETERS = (
+    "model",
+    "collection",
+    "favourite",
+    "created_from",
+    "created_to",
+    "status",
+    "sort",
+    "looks_like_me",
+)
 FROM_COLLECTION = "collection"
 
 
@@ -35,6 +44,15 @@ class Neighbours:
 def image_neighbours(*, images: QuerySet[GeneratedImage], image: GeneratedImage) -> Neighbours:
     """The pictures just before and after `image` in `images` (ordered newest first), whether
     or not `image` itself is in it: two indexed queries, whatever the list's length."""
+    if "likeness_key" in images.query.annotations:  # best likeness first: its keyset
+        key, image_id = selectors.image_likeness_key(image=image), image.id
+        before = images.filter(
+            Q(likeness_key__gt=key) | Q(likeness_key=key, id__gt=image_id)
+        ).order_by("likeness_key", "id")
+        after = images.filter(
+            Q(likeness_key__lt=key) | Q(likeness_key=key, id__lt=image_id)
+        ).order_by("-likeness_key", "-id")
+        return Neighbours(previous=before.first(), next=after.first())
     created, image_id = image.created_at, image.id
     newer = images.filter(
         Q(created_at__gt=created) | Q(created_at=created, id__gt=image_id)

@@ -124,24 +124,42 @@ def _render_from_photo(job: RenderJob, rng: random.Random, size: tuple[int, int]
     photo = _load_photo(str(rng.choice(job.photos)))
     pw, ph = photo.size
     # Largest crop with the output's aspect ratio, zoomed in a little, kept near the upper middle
-    # where faces usually are.
+    # where faces usually are, so that the person stays recognisable (the platform scores each
+    # output's likeness to the training photos).
     target = width / height
     crop_w, crop_h = (pw, pw / target) if pw / ph < target else (ph * target, ph)
     zoom = rng.uniform(1.0, 1.2)
     crop_w, crop_h = crop_w / zoom, crop_h / zoom
     cx = pw / 2 + rng.uniform(-0.3, 0.3) * (pw - crop_w)
-    cy = ph * 0.42 + rng.uniform(-0.15, 0.15) * (ph - crop_h)
+    cy = ph * 0.42 + rng.uniform(-0.1, 0.1) * (ph - crop_h)
     left = min(max(cx - crop_w / 2, 0), pw - crop_w)
     top = min(max(cy - crop_h / 2, 0), ph - crop_h)
-    image = photo.resize(
-        size, Image.Resampling.BILINEAR, box=(left, top, left + crop_w, top + crop_h)
-    )
+    box = (left, top, left + crop_w, top + crop_h)
+    if crop_h < ph * 0.7:
+        # A wide output from a portrait photo: a band across it would cut the face in half, so
+        # the whole photo stands on a blurred, stretched copy of that band.
+        image = _photo_on_backdrop(photo, size, box, rng)
+    else:
+        image = photo.resize(size, Image.Resampling.BILINEAR, box=box)
     if rng.random() < 0.3:
         image = ImageOps.mirror(image)
     image, style = _restyle(image, rng)
     image = _vignette(image, strength=rng.uniform(0.35, 0.6))
     _caption(image, job.params.get("prompt", ""), f"seed {job.seed} · {style} · {job.model}")
     return image
+
+
+def _photo_on_backdrop(
+    photo: Image.Image, size: tuple[int, int], band: tuple[float, ...], rng: random.Random
+) -> Image.Image:
+    width, height = size
+    small = (max(1, width // 8), max(1, height // 8))
+    backdrop = photo.resize(small, Image.Resampling.BILINEAR, box=band)
+    backdrop = backdrop.filter(ImageFilter.GaussianBlur(2)).resize(size, Image.Resampling.BILINEAR)
+    fitted_width = max(1, round(photo.width * height / photo.height))
+    fitted = photo.resize((fitted_width, height), Image.Resampling.BILINEAR)
+    backdrop.paste(fitted, (round((width - fitted_width) * rng.uniform(0.25, 0.75)), 0))
+    return backdrop
 
 
 def _render_img2img(job: RenderJob, rng: random.Random, size: tuple[int, int]) -> Image.Image:

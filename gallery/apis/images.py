@@ -13,6 +13,7 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
 )
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -21,7 +22,7 @@ from core.schema import ERRORS, error
 
 from .. import downloads, selectors, services
 from ..media import image_file_response, zip_response
-from ..models import GeneratedImage
+from ..models import LOOKS_LIKE_ME, GeneratedImage
 from ..services.bulk import BULK_ACTIONS, COLLECTION_ACTIONS
 from .serializers import GenerationOutput, ImageOutput
 
@@ -54,6 +55,27 @@ class ImagePagination(DefaultCursorPagination):
     ordering = ("-created_at", "-id")
 
 
+class ImageLikenessPagination(DefaultCursorPagination):
+    """Best likeness first: a keyset on one number that orders by likeness then creation time
+    (selectors.LIKENESS_KEY), so pages need no OFFSET beyond images made in one microsecond."""
+
+    ordering = ("-likeness_key", "-id")
+
+    def decode_cursor(self, request):
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None:
+            try:
+                position = int(cursor.position)
+            except ValueError as error:
+                raise NotFound(self.invalid_cursor_message) from error
+            if abs(position) >= 2**63:  # past a bigint: the database would refuse it
+                raise NotFound(self.invalid_cursor_message)
+        return cursor
+
+
+ORDERINGS = {"-created_at": ImagePagination, "-likeness": ImageLikenessPagination}
+
+
 class ImageFilterSerializer(serializers.Serializer):
     model = serializers.CharField(
         required=False, help_text="A model id, or `default` for the platform's model."
@@ -67,6 +89,18 @@ class ImageFilterSerializer(serializers.Serializer):
         required=False,
         default=GeneratedImage.Moderation.APPROVED,
         help_text="Moderation state; `all` for every one.",
+    )
+    looks_like_me = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=f"Only pictures with a likeness of {LOOKS_LIKE_ME} or more.",
+    )
+    ordering = serializers.ChoiceField(
+        choices=list(ORDERINGS),
+        required=False,
+        default="-created_at",
+        help_text="`-created_at`: newest first; `-likeness`: best likeness first (pictures "
+        "not scored last), then newest.",
     )
 
     def validate_model(self, value):
@@ -91,19 +125,21 @@ class ImageListApi(APIView):
         tags=["images"],
         operation_id="images_list",
         summary="List your images",
-        description="Newest first, approved ones unless `status` says otherwise; filter by "
-        "model, collection, favourite and dates. Held and rejected images are listed without "
-        "their URLs.",
+        description="Newest first (or best likeness first with `ordering=-likeness`), "
+        "approved ones unless `status` says otherwise; filter by model, collection, favourite, "
+        "dates and likeness. Held and rejected images are listed without their URLs.",
         parameters=[ImageFilterSerializer],
         responses={200: ImageOutput(many=True), **ERRORS},
     )
     def get(self, request):
         filters = ImageFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
+        ordering = filters.validated_data.pop("ordering")
+        sort = selectors.LIKENESS_SORT if ordering == "-likeness" else "newest"
         images = selectors.image_list(
-            user=request.user, filters=selectors.ImageFilters(**filters.validated_data)
+            user=request.user, filters=selectors.ImageFilters(**filters.validated_data, sort=sort)
         )
-        paginator = self.pagination_class()
+        paginator = ORDERINGS[ordering]()
         page = paginator.paginate_queryset(images, request, view=self)
         data = ImageOutput(page, many=True, context={"request": request}).data
         return paginator.get_paginated_response(data)

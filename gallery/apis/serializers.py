@@ -70,6 +70,20 @@ class ImageOutput(serializers.ModelSerializer):
     format = serializers.ChoiceField(choices=OUTPUT_FORMATS)
     moderation_reason = serializers.SerializerMethodField()
     placeholder = serializers.SerializerMethodField()
+    likeness = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        min_value=0,
+        max_value=100,
+        help_text="How much it looks like the person the model was trained on (0-100); null "
+        "when no face was found or the model has no face identity (no consent given, or the "
+        "platform's default model).",
+    )
+    has_face = serializers.BooleanField(
+        read_only=True,
+        allow_null=True,
+        help_text="Whether a face was found; null when it was not looked for.",
+    )
 
     class Meta:
         model = GeneratedImage
@@ -86,6 +100,8 @@ class ImageOutput(serializers.ModelSerializer):
             "moderation_state",
             "moderation_reason",
             "is_favourite",
+            "likeness",
+            "has_face",
             "placeholder_color",
             "placeholder",
             "thumbnail_url",

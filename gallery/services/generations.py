@@ -277,7 +277,8 @@ def generation_create(*, user, lora_model, asked: GenerationRequest) -> list[Gen
                 credits_reserve(
                     user=user,
                     amount=generation.cost,
-                    reason=f"Generation with {label}",
+                    reason=f"Generation with {label}"
+                    + (f" ({asked.style_preset.name})" if asked.style_preset else ""),
                     reference=generation.credit_reference,
                 )
                 generations.append(generation)

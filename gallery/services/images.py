@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.services import user_avatar_set
 from core import replicate_gateway
 from core.exceptions import Conflict, NotFound
+from likeness.scoring import NOT_SCORED, model_identity_vector, picture_likeness
 
 from .. import imaging, selectors
 from ..models import GeneratedImage, Generation
@@ -30,13 +31,18 @@ Moderation = GeneratedImage.Moderation
 def generation_outputs_store(
     *, generation: Generation, urls: list[str], seed: int | None
 ) -> list[GeneratedImage]:
-    """Copy each output into our storage (Replicate's URLs expire) and scan it (review.py).
+    """Copy each output into our storage (Replicate's URLs expire), score its likeness to the
+    model's face identity (likeness.scoring) and scan it (review.py).
 
     Safe to run twice, even at the same time: an output already stored is skipped, and the
     unique (generation, index) constraint settles a race (the loser's files are deleted).
     """
     stored = []
     existing = set(generation.images.values_list("index", flat=True))
+    if len(existing) >= len(urls):
+        identity = None
+    else:
+        identity = model_identity_vector(lora_model_id=generation.lora_model_id)
     for index, url in enumerate(urls):
         if index in existing:
             continue
@@ -49,6 +55,12 @@ def generation_outputs_store(
                 f"AI-generated image (generation {generation.id}, output {index + 1}) made on "
                 "the Avatars platform."
             ),
+            face_copy=identity is not None,
+        )
+        scored = (
+            picture_likeness(processed.face_picture, identity=identity)
+            if processed.face_picture is not None
+            else NOT_SCORED
         )
         image = GeneratedImage(
             owner_id=generation.owner_id,
@@ -61,6 +73,8 @@ def generation_outputs_store(
             format=processed.format,
             size_bytes=len(processed.content) + len(processed.thumbnail),
             seed=seed,
+            likeness=scored.likeness,
+            has_face=scored.has_face,
             created_at=timezone.now(),
         )
         image.file.save(f"image.{processed.format}", ContentFile(processed.content), save=False)
@@ -120,6 +134,8 @@ def image_metadata(image: GeneratedImage) -> dict:
         "seed": image.seed,
         "favourite": image.is_favourite,
         "moderation_state": image.moderation_state,
+        "likeness": image.likeness,
+        "has_face": image.has_face,
         "ai_generated": True,
         "generation": {
             "id": str(generation.id),

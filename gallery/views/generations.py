@@ -145,10 +145,16 @@ def _batch_context(user, generation_id) -> dict:
     generation = selectors.generation_get(user=user, generation_id=generation_id)
     batch = selectors.generation_batch(generation=generation)
     images = selectors.generation_images_listed(user=user, generations=batch)
-    rows = [{"generation": item, "images": images[item.id]} for item in batch]
+    rows = [
+        {"generation": item, "images": selectors.images_best_first(images[item.id])}
+        for item in batch
+    ]
+    every_image = [image for item in batch for image in images[item.id]]
     return {
         "generation": generation,
         "rows": rows,
+        # Of several pictures, the one that looks most like its owner, shown first.
+        "best_image": selectors.image_best_likeness(every_image) if len(every_image) > 1 else None,
         "running": any(not item.is_terminal for item in batch),
     }
 

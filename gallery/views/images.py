@@ -34,6 +34,8 @@ def _filters_from(form) -> selectors.ImageFilters:
         created_from=data.get("created_from"),
         created_to=data.get("created_to"),
         status=data.get("status") or selectors.Moderation.APPROVED,
+        sort=data.get("sort") or "newest",
+        looks_like_me=bool(data.get("looks_like_me")),
     )
 
 

@@ -161,12 +161,17 @@ def test_a_new_person_from_sign_up_to_a_starter_pack_and_a_credit_pack(
     assert starter_styles >= 4  # the installed packs
     page.goto(f"/trainings/models/{lora_model.id}/")
     done = page.locator('[data-testid="starter-pack"] .starter-pack-item[data-state="done"] img')
-    page.wait_for_function(
-        f"() => document.querySelectorAll("
-        f'\'[data-testid="starter-pack"] .starter-pack-item[data-state="done"] img\').length'
-        f" === {starter_styles}",
-        timeout=SLOW,
-    )
+    states = page.locator('[data-testid="starter-pack"] .starter-pack-item')
+    try:
+        page.wait_for_function(
+            f"() => document.querySelectorAll("
+            f'\'[data-testid="starter-pack"] .starter-pack-item[data-state="done"] img\')'
+            f".length === {starter_styles}",
+            timeout=SLOW,
+        )
+    except Exception:
+        seen = [states.nth(i).get_attribute("data-state") for i in range(states.count())]
+        raise AssertionError(f"starter pack states: {seen}") from None
     assert done.count() == starter_styles
     _look(page, "11-starter-pack")
     user = User.objects.get(email="robin@example.com")

@@ -90,6 +90,8 @@ def test_a_success_makes_one_charged_picture_per_starter_style(
         assert generation.prompt_sent.startswith(generation.style_preset.prompt_for("ZORVEK")[:30])
         assert generation.cost == 4
         assert _ledger(generation) == ["reserve"]
+        reserve = CreditEntry.objects.get(reference=f"generation:{generation.id}")
+        assert reserve.reason == f"Generation with Me ({generation.style_preset.name})"
     cinematic = next(g for g in generations if g.style_preset.name == "Cinematic")
     assert cinematic.parameters["aspect_ratio"] == "21:9"  # the pack's parameters apply
     for generation in generations:
