@@ -34,11 +34,13 @@ class RequestIdMiddleware:
                 "/static/"
             ):
                 logger.info(
-                    "%s %s %s %.0fms",
+                    "%s %s %s %.0fms%s",
                     request.method,
                     request.path,
                     response.status_code,
                     (time.monotonic() - started) * 1000,
+                    # What the view adds to this line instead of a line of its own (webhooks).
+                    f" {request.log_note}" if hasattr(request, "log_note") else "",
                 )
             return response
         finally:

@@ -19,6 +19,7 @@ status change that ends the job, so they are captured or refunded exactly once.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import logging
 from collections.abc import Callable
@@ -189,6 +190,25 @@ class RemoteJobLifecycle(SubmitOnce):
                     self.orphan_settle(remote)
         return job
 
+    def reported_is_enough(self, remote: RemoteJob) -> bool:
+        """Whether a webhook's body carries all that applying its status needs: a success
+        must name what it produced (its outputs, a training's version)."""
+        if remote.status not in STATUS_RANK:
+            return False
+        return remote.status != JobStatus.SUCCEEDED or bool(remote.output)
+
+    def apply_reported(self, *, remote: RemoteJob) -> ReplicateJob | None:
+        """Apply a signed webhook's body: authoritative for the state it carries, so Replicate
+        is read again only when the body is not enough or no row claims the job yet (a create
+        in flight, or an orphan, which is settled on a fresh read). A body older than our row
+        changes nothing: the status only moves forward."""
+        job = self.model.objects.filter(replicate_id=remote.id).only("pk", "status").first()
+        if job is None or not self.reported_is_enough(remote):
+            return self.refresh(replicate_id=remote.id)
+        if job.is_terminal:
+            return job  # ended: a late or repeated event has nothing left to change
+        return self.apply_remote(remote=remote)
+
     def refresh(self, *, replicate_id: str) -> ReplicateJob | None:
         """Re-read a job from Replicate (the authoritative state) and apply it."""
         return self.apply_remote(remote=self.remote_get(replicate_id))
@@ -254,6 +274,11 @@ def lifecycle_register(lifecycle: RemoteJobLifecycle) -> None:
     lifecycle_add(lifecycle)
     register_webhook_handler(
         lifecycle.kind,
-        # Sent at once: the receiver records the delivery only once its task is in the broker.
-        lambda replicate_id: remote_job_refresh_task.delay(lifecycle.kind, replicate_id),
+        # Sent at once, with the signed body: the receiver unrecords a delivery it cannot enqueue.
+        lambda remote: remote_job_refresh_task.apply_async(
+            (lifecycle.kind, remote.id),
+            {"reported": dataclasses.asdict(remote)},
+            # Shown in logs instead of a repr of the whole body, which cost more than the send.
+            kwargsrepr=f"{{'reported': {remote.status!r}}}",
+        ),
     )

@@ -23,7 +23,7 @@ from celery.contrib.django.task import DjangoTask
 from django.conf import settings
 
 from core.exceptions import DomainError
-from core.replicate_gateway import ReplicateUnavailable
+from core.replicate_gateway import RemoteJob, ReplicateUnavailable
 
 from .registry import lifecycle_get, lifecycle_list
 
@@ -105,9 +105,17 @@ def remote_job_submit_task(self, kind: str, job_id: str) -> None:
 
 
 @shared_task(base=_RefreshTask, bind=True)
-def remote_job_refresh_task(self, kind: str, replicate_id: str) -> None:
-    """Re-read a job and apply it (the webhook receiver and reconciliation enqueue this)."""
-    lifecycle_get(kind).refresh(replicate_id=replicate_id)
+def remote_job_refresh_task(
+    self, kind: str, replicate_id: str, reported: dict | None = None
+) -> None:
+    """Bring a job up to date: apply what a signed webhook `reported` (its body, as fields of a
+    RemoteJob), or re-read the job when there is no such body or it is not enough
+    (reconciliation enqueues it without one)."""
+    lifecycle = lifecycle_get(kind)
+    if reported is None:
+        lifecycle.refresh(replicate_id=replicate_id)
+        return
+    lifecycle.apply_reported(remote=RemoteJob(**{**reported, "id": replicate_id}))
 
 
 @shared_task(acks_late=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import random
+import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -57,18 +59,70 @@ def api_token() -> str:
     return settings.REPLICATE_API_TOKEN
 
 
+# One client per process and per (token, base URL, timeout): its connection pool and TLS
+# context are built once and reused by every call, where building them took most of a worker's
+# time. httpx clients are thread-safe; a forked child (gunicorn, Celery's prefork pool) starts
+# with none, since sockets shared with the parent would interleave.
+_clients: dict[tuple, replicate.Client] = {}
+_download_clients: dict[float, httpx.Client] = {}
+_clients_lock = threading.Lock()
+_MAX_CACHED_CLIENTS = 16  # settings change only in tests (a simulator on a new port)
+
+
+def _forget_clients() -> None:
+    global _clients_lock
+    _clients.clear()
+    _download_clients.clear()
+    _clients_lock = threading.Lock()  # a lock held by another thread at fork stays held
+
+
+os.register_at_fork(after_in_child=_forget_clients)
+
+
+def _timeout(seconds: float) -> httpx.Timeout:
+    return httpx.Timeout(seconds, connect=min(seconds, 5.0))
+
+
 def get_client(*, timeout: float | None = None) -> replicate.Client:
-    """A client whose every request, creates included, waits at most `timeout` seconds for each
-    step (connect, send, answer); REPLICATE_TIMEOUT_SECONDS unless told otherwise (uploads
-    use REPLICATE_UPLOAD_TIMEOUT_SECONDS)."""
+    """The process's client whose every request, creates included, waits at most `timeout`
+    seconds for each step (connect, send, answer); REPLICATE_TIMEOUT_SECONDS unless told
+    otherwise (uploads use REPLICATE_UPLOAD_TIMEOUT_SECONDS)."""
     seconds = timeout or settings.REPLICATE_TIMEOUT_SECONDS
-    bound = httpx.Timeout(seconds, connect=min(seconds, 5.0))
-    return replicate.Client(
-        api_token=api_token(),
-        base_url=settings.REPLICATE_BASE_URL,
-        timeout=bound,
-        transport=_GatewayTransport(timeout=bound),
-    )
+    key = (api_token(), settings.REPLICATE_BASE_URL, seconds)
+    client = _clients.get(key)
+    if client is not None:
+        return client
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            bound = _timeout(seconds)
+            client = replicate.Client(
+                api_token=key[0],
+                base_url=key[1],
+                timeout=bound,
+                transport=_GatewayTransport(timeout=bound),
+            )
+            client._client  # noqa: B018 (built here, under the lock, not lazily by two threads)
+            if len(_clients) >= _MAX_CACHED_CLIENTS:
+                _clients.clear()  # dropped, not closed: another thread may be using one
+            _clients[key] = client
+    return client
+
+
+def download_client() -> httpx.Client:
+    """The process's plain HTTP client for output files (they are not API calls)."""
+    seconds = settings.REPLICATE_TIMEOUT_SECONDS
+    client = _download_clients.get(seconds)
+    if client is not None:
+        return client
+    with _clients_lock:
+        client = _download_clients.get(seconds)
+        if client is None:
+            client = httpx.Client(timeout=_timeout(seconds), follow_redirects=True)
+            if len(_download_clients) >= _MAX_CACHED_CLIENTS:
+                _download_clients.clear()
+            _download_clients[seconds] = client
+    return client
 
 
 def _retry_after_seconds(error: Exception) -> float | None:

@@ -13,12 +13,11 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-import httpx
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
 from replicate.exceptions import ReplicateError
 
-from .client import api_token, call, get_client
+from .client import api_token, call, download_client, get_client
 from .errors import ReplicateNotFound, ReplicateServiceError
 from .values import RemoteJob, RemoteModel, remote_model, split_model_name
 
@@ -326,11 +325,7 @@ def output_download(*, url: str, max_bytes: int = _MAX_DOWNLOAD_BYTES) -> tuple[
         base_host = urlsplit(settings.REPLICATE_BASE_URL).hostname or ""
         if host == base_host or host.endswith("replicate.delivery"):
             headers["Authorization"] = f"Bearer {api_token()}"
-        timeout = httpx.Timeout(settings.REPLICATE_TIMEOUT_SECONDS, connect=5.0)
-        with (
-            httpx.Client(timeout=timeout, follow_redirects=True) as http,
-            http.stream("GET", url, headers=headers) as response,
-        ):
+        with download_client().stream("GET", url, headers=headers) as response:
             if response.status_code >= 400:
                 raise ReplicateError(
                     status=response.status_code,

@@ -45,7 +45,7 @@ def handled(settings, monkeypatch):
     """The training kind's handler replaced by a recorder: what would have been enqueued."""
     settings.REPLICATE_WEBHOOK_SECRET = SECRET
     calls: list[str] = []
-    monkeypatch.setitem(receiver._handlers, "training", calls.append)
+    monkeypatch.setitem(receiver._handlers, "training", lambda job: calls.append(job.id))
     return calls
 
 
