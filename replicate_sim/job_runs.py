@@ -268,7 +268,7 @@ def run_training(engine: JobEngine, job: JobRecord) -> None:
 
         def apply() -> None:
             engine.store.versions[new_version.id] = new_version
-            destination.version_ids.append(new_version.id)
+            destination.version_ids = [*destination.version_ids, new_version.id]
             job.output = {
                 "version": f"{destination.key}:{new_version.id}",
                 "weights": engine.serializer.url(f"/delivery/{job.id}/trained_model.tar"),

@@ -10,6 +10,7 @@ the state order. Expiry of finished predictions' data is here too.
 
 from __future__ import annotations
 
+import heapq
 import random
 import shutil
 import sys
@@ -53,6 +54,9 @@ class JobEngine:
         self._stop = threading.Event()
         self._random = random.Random()
         self._sweeper: threading.Thread | None = None
+        # (completed_at, id) of finished predictions whose data is still there, soonest first, so
+        # the sweeper looks at the due ones only, however many jobs the store holds.
+        self._expiry: list[tuple[float, str]] = []
 
     # --- creation -------------------------------------------------------------------------------
 
@@ -91,6 +95,12 @@ class JobEngine:
         """After a restart with a data folder, run interrupted jobs again from the start."""
         with self.store.lock:
             pending = [job for job in self.store.jobs.values() if not job.terminal]
+            self._expiry = [
+                (job.completed_at, job.id)
+                for job in self.store.jobs_of_kind("prediction")
+                if job.terminal and not job.data_removed and job.completed_at is not None
+            ]
+            heapq.heapify(self._expiry)
             for job in pending:
                 job.status = "starting"
                 job.started_at = None
@@ -154,17 +164,15 @@ class JobEngine:
     def expire_due(self) -> list[str]:
         now = time.time()
         ttl = self.config.output_ttl
+        due: list[JobRecord] = []
         with self.store.lock:
-            due = [
-                job
-                for job in self.store.jobs_of_kind("prediction")
-                if job.terminal
-                and not job.data_removed
-                and job.completed_at is not None
-                and job.completed_at + ttl <= now
-            ]
-            for job in due:
-                self._expire(job)
+            while self._expiry and self._expiry[0][0] + ttl <= now:
+                _completed_at, job_id = heapq.heappop(self._expiry)
+                job = self.store.jobs.get(job_id)
+                # Gone (deleted, wiped) or already expired by `/_sim/expire`: nothing to do.
+                if job is not None and job.terminal and not job.data_removed:
+                    self._expire(job)
+                    due.append(job)
         return [job.id for job in due]
 
     def expire_now(self, job_id: str | None = None) -> list[str]:
@@ -234,6 +242,8 @@ class JobEngine:
             job.status = status
             job.error = error
             job.completed_at = time.time()
+            if job.kind == "prediction":
+                heapq.heappush(self._expiry, (job.completed_at, job.id))
             self.store.touch()
             self._emit(job, "completed")
         runtime = self._runtime.get(job.id)

@@ -1,9 +1,12 @@
 """In-memory state with optional persistence to a data folder.
 
-All records live in dictionaries guarded by one re-entrant lock (`Store.lock`); every change marks
-the store dirty and a background thread writes `state.json` atomically, so a restart with the same
-`--data-dir` keeps uploaded files, trained models and past predictions. Binary content (uploads,
-output images, training photos, weights) lives in files next to it, never in the JSON.
+All records live in dictionaries guarded by one re-entrant lock (`Store.lock`). With a data
+folder, every change to a record (an attribute assigned, a record added, replaced or removed) is
+noted, and a background thread writes just those records to `state.sqlite3`
+(`persistence.RecordDatabase`) a moment later, so the cost of a change does not grow with the
+number of jobs, and a restart with the same `--data-dir` keeps uploaded files, trained models and
+past predictions. Binary content (uploads, output images, training photos, weights) lives in
+files next to it, never in the database.
 """
 
 from __future__ import annotations
@@ -15,16 +18,34 @@ import shutil
 import sys
 import tempfile
 import threading
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import persistence
+
 TERMINAL = frozenset({"succeeded", "failed", "canceled"})
-STATE_VERSION = 1
+
+
+class _Tracked:
+    """Base of the records: assigning an attribute notes the record for the next save.
+
+    Changes must be assignments (`model.version_ids = [...]`), not in-place edits of a list or
+    dict, which no one would notice.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        tracked = self.__dict__.get("_tracked_as")
+        if tracked is not None:
+            note, collection, key = tracked
+            note(collection, key)
 
 
 @dataclass
-class FileRecord:
+class FileRecord(_Tracked):
     id: str
     name: str
     content_type: str
@@ -37,7 +58,7 @@ class FileRecord:
 
 
 @dataclass
-class VersionRecord:
+class VersionRecord(_Tracked):
     id: str
     model: str  # "owner/name"
     kind: str  # schemas.*_KIND
@@ -49,7 +70,7 @@ class VersionRecord:
 
 
 @dataclass
-class ModelRecord:
+class ModelRecord(_Tracked):
     owner: str
     name: str
     visibility: str
@@ -71,7 +92,7 @@ class ModelRecord:
 
 
 @dataclass
-class JobRecord:
+class JobRecord(_Tracked):
     """A prediction or a training: both share the envelope and the state machine."""
 
     kind: str  # "prediction" | "training"
@@ -104,12 +125,87 @@ class JobRecord:
         return self.status in TERMINAL
 
 
-_RECORD_TYPES = {
+_RECORD_TYPES: dict[str, type[Any]] = {
     "files": FileRecord,
     "versions": VersionRecord,
     "models": ModelRecord,
     "jobs": JobRecord,
 }
+_FIELDS = {name: {f.name for f in dataclasses.fields(cls)} for name, cls in _RECORD_TYPES.items()}
+
+
+def _record_from(collection: str, data: dict[str, Any]) -> Any:
+    """A record from its saved fields; fields a newer or older version wrote are ignored."""
+    known = _FIELDS[collection]
+    return _RECORD_TYPES[collection](**{k: v for k, v in data.items() if k in known})
+
+
+def _record_key(collection: str, record: Any) -> str:
+    return record.key if collection == "models" else record.id
+
+
+class _Collection(dict):  # type: ignore[type-arg]
+    """The records of one kind by key; adding, replacing or removing one notes its key."""
+
+    def __init__(self, name: str, note: Callable[[str, str], None] | None) -> None:
+        super().__init__()
+        self.name = name
+        self._note = note
+
+    def load(self, key: str, record: Any) -> None:
+        """Add a record read from the database (nothing to save)."""
+        dict.__setitem__(self, key, record)
+        self._attach(key, record)
+
+    def _attach(self, key: str, record: Any) -> None:
+        if self._note is not None:
+            object.__setattr__(record, "_tracked_as", (self._note, self.name, key))
+
+    @staticmethod
+    def _detach(record: Any) -> None:
+        record.__dict__.pop("_tracked_as", None)
+
+    def __setitem__(self, key: str, record: Any) -> None:
+        previous = dict.get(self, key)
+        if previous is not None and previous is not record:
+            self._detach(previous)
+        dict.__setitem__(self, key, record)
+        self._attach(key, record)
+        if self._note is not None:
+            self._note(self.name, key)
+
+    def __delitem__(self, key: str) -> None:
+        self._detach(dict.pop(self, key))
+        if self._note is not None:
+            self._note(self.name, key)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        if key in self:
+            record = dict.pop(self, key)
+            self._detach(record)
+            if self._note is not None:
+                self._note(self.name, key)
+            return record
+        if default:
+            return default[0]
+        raise KeyError(key)
+
+    def popitem(self) -> tuple[str, Any]:
+        key = next(reversed(self))
+        return key, self.pop(key)
+
+    def clear(self) -> None:
+        for key in list(self):
+            self.pop(key)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, record in dict(*args, **kwargs).items():
+            self[key] = record
 
 
 class Store:
@@ -125,15 +221,24 @@ class Store:
             self.root = Path(self._tempdir.name)
         for folder in ("files", "delivery", "trainings"):
             (self.root / folder).mkdir(exist_ok=True)
-        self.files: dict[str, FileRecord] = {}
-        self.versions: dict[str, VersionRecord] = {}
-        self.models: dict[str, ModelRecord] = {}
-        self.jobs: dict[str, JobRecord] = {}
+        note = self._note if self.persistent else None
+        self.files: dict[str, FileRecord] = _Collection("files", note)
+        self.versions: dict[str, VersionRecord] = _Collection("versions", note)
+        self.models: dict[str, ModelRecord] = _Collection("models", note)
+        self.jobs: dict[str, JobRecord] = _Collection("jobs", note)
         self._seq = 0
+        self._saved_seq = 0
+        # (collection, key) of records changed since the last flush; its own small lock, since
+        # records are also changed outside `lock` (a record not yet added, a job's own thread).
+        self._changed: set[tuple[str, str]] = set()
+        self._changed_lock = threading.Lock()
+        self._flush_lock = threading.Lock()  # flushes are written in the order they were taken
         self._dirty = threading.Event()
         self._stop = threading.Event()
         self._saver: threading.Thread | None = None
+        self._database: persistence.RecordDatabase | None = None
         if self.persistent:
+            self._database = persistence.RecordDatabase(self.root)
             self._load()
 
     # --- paths ----------------------------------------------------------------------------------
@@ -152,20 +257,32 @@ class Store:
     def next_seq(self) -> int:
         with self.lock:
             self._seq += 1
+            self._dirty.set()
             return self._seq
 
     def touch(self) -> None:
-        """Note a change; the saver thread writes it out shortly."""
+        """Wake the saver (record changes are noted by themselves; this is for the sequence)."""
         self._dirty.set()
 
-    def start_autosave(self, interval: float = 0.5) -> None:
+    def _note(self, collection: str, key: str) -> None:
+        with self._changed_lock:
+            self._changed.add((collection, key))
+        self._dirty.set()
+
+    def _collection(self, name: str) -> _Collection:
+        return getattr(self, name)
+
+    def start_autosave(self, interval: float = 0.1) -> None:
         if not self.persistent or self._saver is not None:
             return
 
         def loop() -> None:
             while not self._stop.wait(interval):
                 if self._dirty.is_set():
-                    self.save()
+                    try:
+                        self.flush()
+                    except Exception:  # keep saving; the error is for the operator
+                        traceback.print_exc()
 
         self._saver = threading.Thread(target=loop, name="sim-store-saver", daemon=True)
         self._saver.start()
@@ -174,62 +291,75 @@ class Store:
         self._stop.set()
         if self._saver is not None:
             self._saver.join(timeout=5)
-        if self.persistent:
-            self.save()
+        if self._database is not None:
+            self.flush()
+            self._database.close()
+            self._database = None
         if self._tempdir is not None:
             with contextlib.suppress(OSError):
                 self._tempdir.cleanup()
 
-    def save(self) -> None:
-        if not self.persistent:
-            return
-        with self.lock:
-            self._dirty.clear()
-            state = {
-                "state_version": STATE_VERSION,
-                "seq": self._seq,
-                "files": [dataclasses.asdict(r) for r in self.files.values()],
-                "versions": [dataclasses.asdict(r) for r in self.versions.values()],
-                "models": [dataclasses.asdict(r) for r in self.models.values()],
-                "jobs": [dataclasses.asdict(r) for r in self.jobs.values()],
-            }
-            data = json.dumps(state, separators=(",", ":"))
-        target = self.root / "state.json"
-        temporary = target.with_suffix(".json.tmp")
-        temporary.write_text(data, encoding="utf-8")
-        temporary.replace(target)
+    def flush(self) -> int:
+        """Write the records changed since the last flush; returns how many were written.
+
+        Only the changed records are serialised under `lock`, so neither the time the lock is
+        held nor the size of the write depends on how many records there are.
+        """
+        if self._database is None:
+            return 0
+        with self._flush_lock:
+            with self.lock:
+                with self._changed_lock:
+                    changed, self._changed = self._changed, set()
+                    self._dirty.clear()
+                seq = self._seq if self._seq != self._saved_seq else None
+                upserts: list[persistence.Upsert] = []
+                deletions: list[persistence.Deletion] = []
+                for collection, key in sorted(changed):
+                    record = self._collection(collection).get(key)
+                    if record is None:
+                        deletions.append((collection, key))
+                    else:
+                        body = json.dumps(dataclasses.asdict(record), separators=(",", ":"))
+                        upserts.append((collection, key, record.seq, body))
+            try:
+                self._database.write(seq=seq, upserts=upserts, deletions=deletions)
+            except BaseException:
+                with self._changed_lock:  # not written: try these again with the next flush
+                    self._changed |= changed
+                    self._dirty.set()
+                raise
+            if seq is not None:
+                self._saved_seq = seq
+        return len(upserts) + len(deletions)
 
     def _load(self) -> None:
-        target = self.root / "state.json"
-        if not target.exists():
+        assert self._database is not None
+        if self._database.is_empty():
+            legacy = persistence.read_legacy_state(self.root)
+            if legacy is not None:
+                self._import_legacy(legacy)
             return
-        try:
-            state = json.loads(target.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            # A damaged file should not stop the demo; keep it aside and start empty.
-            backup = target.with_suffix(".json.damaged")
-            shutil.copyfile(target, backup)
-            print(
-                f"replicate-sim: could not read {target} ({error}); saved as {backup}",
-                file=sys.stderr,
-            )
-            return
-        self._seq = int(state.get("seq", 0))
-        known = {
-            name: {f.name for f in dataclasses.fields(cls)} for name, cls in _RECORD_TYPES.items()
-        }
-        for record in state.get("files", []):
-            item = FileRecord(**{k: v for k, v in record.items() if k in known["files"]})
-            self.files[item.id] = item
-        for record in state.get("versions", []):
-            item = VersionRecord(**{k: v for k, v in record.items() if k in known["versions"]})
-            self.versions[item.id] = item
-        for record in state.get("models", []):
-            item = ModelRecord(**{k: v for k, v in record.items() if k in known["models"]})
-            self.models[item.key] = item
-        for record in state.get("jobs", []):
-            item = JobRecord(**{k: v for k, v in record.items() if k in known["jobs"]})
-            self.jobs[item.id] = item
+        seq, records = self._database.read()
+        self._seq = self._saved_seq = seq
+        for collection in _RECORD_TYPES:
+            target = self._collection(collection)
+            for data in records.get(collection, []):
+                record = _record_from(collection, data)
+                target.load(_record_key(collection, record), record)
+
+    def _import_legacy(self, state: dict[str, Any]) -> None:
+        """Move a `state.json` (the format before the database) into the database, once."""
+        with self.lock:
+            self._seq = int(state.get("seq", 0))
+            for collection in _RECORD_TYPES:
+                target = self._collection(collection)
+                for data in state.get(collection, []):
+                    record = _record_from(collection, data)
+                    target[_record_key(collection, record)] = record
+        self.flush()
+        persistence.retire_legacy_state(self.root)
+        print(f"replicate-sim: imported {persistence.LEGACY_STATE_NAME}", file=sys.stderr)
 
     # --- queries --------------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """Start-up: flags and environment variables, persistence across restarts, clean shutdown."""
 
+import io
 import signal
 import time
 
@@ -9,7 +10,7 @@ import pytest
 from replicate_sim.cli import build_parser, resolve_values
 from replicate_sim.settings import OPTIONS
 from tests.replicate_sim.helpers import TERMINAL, TRAINER, TRAINER_VERSION, training_zip
-from tests.simulator_fixtures import start_simulator
+from tests.simulator_fixtures import start_simulator, wait_until
 
 
 def test_flags_win_over_environment_which_wins_over_defaults():
@@ -78,6 +79,46 @@ def test_state_survives_a_restart_with_a_data_dir(tmp_path):
         assert client.trainings.get(training.id).status == "succeeded"
         output = client.run(version, input={"prompt": "TOK", "megapixels": "0.25"})
         assert httpx.get(output[0], timeout=5).status_code == 200
+    finally:
+        second.stop()
+
+
+def test_a_killed_simulator_keeps_what_it_saved_a_moment_before(tmp_path):
+    data_dir = tmp_path / "data"
+    args = ("--data-dir", str(data_dir), "--queue-seconds", "0", "--prediction-seconds", "0.1")
+    first = start_simulator(tmp_path, *args, token="r8_killed", secret=None)
+    try:
+        client = first.client()
+        upload = client.files.create(io.BytesIO(b"kept bytes"), filename="kept.txt")
+        prediction = client.predictions.create(
+            model="black-forest-labs/flux-schnell", input={"prompt": "a lighthouse"}
+        )
+        prediction.wait()
+        assert prediction.status == "succeeded"
+        time.sleep(0.5)  # the saver writes within 0.1 s of a change
+    finally:
+        first.process.send_signal(signal.SIGKILL)
+        first.process.wait(timeout=10)
+
+    second = start_simulator(tmp_path, *args, token="r8_killed")
+    try:
+        client = second.client()
+        again = client.predictions.get(prediction.id)
+        assert again.status == "succeeded"
+        assert [url.split("/delivery/")[1] for url in again.output] == [
+            url.split("/delivery/")[1] for url in prediction.output
+        ]
+        assert httpx.get(again.output[0], timeout=5).status_code == 200
+        assert client.files.get(upload.id).size == len(b"kept bytes")
+        # Ids handed out after the restart do not collide with the ones before it.
+        later = client.predictions.create(
+            model="black-forest-labs/flux-schnell", input={"prompt": "a boat"}
+        )
+        assert [p.id for p in client.predictions.list().results][:2] == [later.id, prediction.id]
+        # The prediction finished before the restart still expires after the restart.
+        second.configure(output_ttl=0.2)
+        wait_until(lambda: httpx.get(again.output[0], timeout=5).status_code == 410, timeout=5)
+        assert client.predictions.get(prediction.id).output is None
     finally:
         second.stop()
 
