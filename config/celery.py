@@ -9,6 +9,20 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+def route_by_shape(name, args, kwargs, options, task=None, **kw):
+    """CELERY_TASK_ROUTES: the task's queue by the shape of its work (config/settings/queues.py).
+
+    Read at each send, not at start-up, so a test can turn it on for the workers it starts."""
+    from django.conf import settings
+
+    if not settings.TASK_QUEUES_BY_SHAPE:
+        return None
+    shape = settings.TASK_SHAPES.get(name)
+    if shape is None:
+        return None  # not ours (or new and unnamed): the default queue, which workers also consume
+    return {"queue": settings.TASK_QUEUE_CPU if shape == "cpu" else settings.TASK_QUEUE_IO}
+
+
 @app.on_after_finalize.connect
 def _schedule_periodic_tasks(sender, **kwargs):
     from django.conf import settings

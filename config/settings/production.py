@@ -14,6 +14,8 @@ from .base import REPLICATE_API_TOKEN, REPLICATE_WEBHOOK_SECRET, env
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 DEBUG = False
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+# A worker per queue (Procfile.production): Replicate and webhooks never wait behind pictures.
+TASK_QUEUES_BY_SHAPE = env.bool("TASK_QUEUES_BY_SHAPE", default=True)
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
