@@ -19,14 +19,17 @@ def test_every_registered_benchmark_loads():
 def test_the_preprocess_benchmark_runs_on_two_photos(tmp_path):
     out = io.StringIO()
     argv = ["preprocess", "--images", "2", "--size", "2048x1536", "--repeat", "1"]
-    assert main([*argv, "--cache-dir", str(tmp_path)], out=out) == 0
+    assert main([*argv, "--processes", "2", "--cache-dir", str(tmp_path)], out=out) == 0
 
     text = out.getvalue()
-    assert "2 JPEG photos of 2048x1536" in text
-    assert "Draft decodes them at 1024x768" in text
-    for label in (preprocess.BASELINE, "draft: reduced decode + resize", "normalise_image"):
-        assert label in text
-    assert sorted(p.name for p in (tmp_path / "photos-2048x1536").iterdir()) == [
-        "00.jpg",
-        "01.jpg",
-    ]
+    assert "preprocess (person): 2 JPEG photos of 2048x1536" in text
+    # Both photos of the person set show her face; the first mixed photo is the astronaut's.
+    assert "2 of 2 with a face found" in text
+    assert "preprocess (mixed): 2 JPEG photos of 2048x1536" in text
+    assert "1 of 2 with a face found" in text
+    for kind in ("person", "mixed"):
+        for mode in ("1 process", "2 processes"):
+            for label in (preprocess.BASELINE, "ours: normalise + quality"):
+                assert f"{kind}, {mode}, {label}" in text
+    for folder in ("person-2048x1536", "photos-2048x1536"):
+        assert sorted(p.name for p in (tmp_path / folder).iterdir()) == ["00.jpg", "01.jpg"]

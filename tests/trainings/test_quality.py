@@ -375,3 +375,33 @@ def test_the_report_on_real_photos_of_one_person():
     assert report.blurry == ("me-blurred.jpg",)
     assert report.duplicates == ()
     assert [f.code for f in report.blocking] == ["too_few"]
+
+
+# --- the face search (issue 15: dlib's HOG detector instead of OpenCV's cascades) ---------------
+
+
+@pytest.mark.parametrize("index", range(6))
+def test_each_strangers_face_is_found_once(index):
+    """Head-and-shoulders crops of six real people: the cascades missed one and saw two faces in
+    another; the detector finds each face once, at close-up size."""
+    from tests.people import stranger
+
+    measurements = measure_image(stranger(index))
+    assert measurements.face_count == 1
+    assert measurements.shot_type == "close_up"
+
+
+def test_the_full_body_portraits_have_one_face():
+    """The cascades found a false second face in the full-body portraits of the test set."""
+    from tests.trainings.portraits import portrait
+
+    for index in (13, 14):
+        measurements = measure_image(portrait(index))
+        assert measurements.face_count == 1
+        assert measurements.shot_type == "full_body"
+
+
+def test_opencv_uses_one_thread_so_the_worker_pool_uses_the_cores():
+    import cv2
+
+    assert cv2.getNumThreads() == 1

@@ -21,14 +21,19 @@ import cv2
 import numpy as np
 from PIL import Image
 
+# Photos are measured in a pool of worker processes, one photo each: OpenCV's own threads (one
+# per core by default) would only compete with the other workers for the same cores.
+cv2.setNumThreads(1)
+
 # --- measurement scale --------------------------------------------------------------------------
 
 # Every measurement is taken on a grey copy whose longer side is this many pixels, so scores do not
 # depend on the size of the upload (a Laplacian variance grows with resolution).
 MEASURE_LONG_SIDE = 512
-# When no face is found at 512 px, small faces (a full-body shot: ~7 % of the frame height, ~27
-# px at 512, close to the cascade's 20 px window) are searched again on a copy up to this size.
-SMALL_FACE_LONG_SIDE = 1024
+# When no face is found at 512 px, small faces (a full-body shot: ~7 % of the frame height) are
+# searched again on a copy this size (upscaled from the 1024 px training copy when needed): the
+# detector finds faces from about 70 px, and 7 % of the 864 px short side of a 4:3 copy is 60-72.
+SMALL_FACE_LONG_SIDE = 1152
 
 # --- sharpness ----------------------------------------------------------------------------------
 
@@ -40,31 +45,45 @@ BLUR_THRESHOLD = 50.0
 
 # --- faces --------------------------------------------------------------------------------------
 
-# Calibrated on 20 photos with the astronaut's face (close-up, half-body, full-body in portrait and
-# landscape, 2-12 MP, sharp and blurred) and 69 without a face (coffee, rocket, the cat, retina,
-# Hubble, microscopy, coins, moon, textures; sharp and blurred). haarcascade_frontalface_alt2:
-# "default" finds faces in coins, the moon and the retina. With the settings below every face
-# was found and no face was found in any sharp photo without one; the few false faces were on
-# copies blurred by 2.5 px, which the blur check flags anyway. Searching at 768 px in one pass or
-# with scaleFactor 1.08 found more false faces (the cat, gravel, coins) and was slower.
-FRONTAL_CASCADE = "haarcascade_frontalface_alt2.xml"
-PROFILE_CASCADE = "haarcascade_profileface.xml"
-SCALE_FACTOR = 1.1
-FRONTAL_MIN_NEIGHBORS = 4
-MIN_FACE_PX = 20
-# Second pass, at SMALL_FACE_LONG_SIDE: only faces too small for the first (24-80 px there).
-SMALL_FACE_MIN_NEIGHBORS = 5
-SMALL_FACE_PX = (24, 80)
-# Profiles (both directions) only when no frontal face was found. The profile cascade is noisier
-# (with 3 neighbours it found a face in the cat photo): ask for more.
-PROFILE_MIN_NEIGHBORS = 6
+# dlib's frontal face detector (HOG + linear SVM; its model is compiled into dlib, which the
+# likeness checks load anyway). It replaced OpenCV's Haar cascades (frontal at 512 px, small faces
+# at 1024 px, two profile passes), which cost 0.5-1.3 s on a photo without a face, 5-10 times
+# the two passes here (512 px, then 1152 px when nothing was found; bench/preprocess.py). On the
+# 72 calibration photos (tests/trainings/test_quality.py, tests/trainings/portraits.py, the
+# strangers and the owner of tests/people.py, the benchmark's phone photos, 23 scenes without a
+# person) it finds every face the cascades found, at the same shot type, plus a stranger and a
+# cropped astronaut they missed, and not the false second face they saw in two portraits and a
+# stranger; no face in any photo without one. Its boxes are a little tighter than the cascades'
+# (a close-up 0.34-0.35 of the height against 0.38): the shot thresholds below hold.
+# A detection scoring under this is not taken for a face on its own: dlib also finds weak "faces"
+# on the astronaut's suit (0.02-0.14) next to her real face (1.5); the weakest real face of the
+# calibration photos scored 0.3 (a tilted half-body portrait at 640 px).
+FACE_MIN_SCORE = 0.25
+# A photo where nothing reaches FACE_MIN_SCORE on either copy keeps its best detection above this:
+# a blurred face scores low (a full-body shot blurred by 3 px: -0.04), and no photo without a
+# person had any detection at all above -0.2.
+WEAK_FACE_MIN_SCORE = -0.1
+# A blurred face loses the edges the detector looks for: a full-body shot blurred by 3 px has no
+# detection at all, even upscaled to 2048 px. A blurry photo where it finds nothing is searched
+# again with the OpenCV cascade it replaced (frontal faces at 512 px, then faces of 24-80 px at
+# 1024 px), which found that face; it is slow (0.5-1 s), but blurry photos are few and flagged.
+CASCADE = "haarcascade_frontalface_alt2.xml"
+CASCADE_SCALE_FACTOR = 1.1
+CASCADE_MIN_NEIGHBORS = 4
+CASCADE_MIN_FACE_PX = 20
+CASCADE_SMALL_FACE_LONG_SIDE = 1024
+CASCADE_SMALL_FACE_MIN_NEIGHBORS = 5
+CASCADE_SMALL_FACE_PX = (24, 80)
+# Two boxes overlapping by more than this share of the smaller one are one face seen at two
+# scales (dlib reports the astronaut's half-body face twice at 512 px, scores 1.5 and 0.17).
+SAME_FACE_OVERLAP = 1 / 3
 # A face smaller than this fraction of the largest one is a bystander far behind or a false
 # detection in the background; it does not make the photo a group photo.
 PROMINENT_FACE_FRACTION = 0.45
 
 # --- shot type from the face height / image height ----------------------------------------------
 
-# Cascade boxes cover brow to chin, about 0.8 of a head. A head-and-shoulders frame is ~2.5 heads
+# Face boxes cover brow to chin, about 0.8 of a head. A head-and-shoulders frame is ~2.5 heads
 # tall (box/height ~0.3), waist-up ~4.5 heads (~0.18), head-to-toe ~8-9 heads (~0.09).
 CLOSE_UP_MIN_RATIO = 0.24
 HALF_BODY_MIN_RATIO = 0.12
@@ -163,24 +182,28 @@ def measure_image(image: Image.Image) -> ImageMeasurements:
     grey = np.asarray(image.convert("L"))
     height, width = grey.shape
     small = _scaled(grey, MEASURE_LONG_SIDE)
+    sharpness_score = round(sharpness(small), 2)
+    faces = detect_faces(small, lambda: grey)
+    if not faces and sharpness_score < BLUR_THRESHOLD:
+        faces = cascade_faces(small, _scaled(grey, CASCADE_SMALL_FACE_LONG_SIDE))
     return ImageMeasurements(
         width=width,
         height=height,
-        sharpness=round(sharpness(small), 2),
-        faces=detect_faces(small, lambda: _scaled(grey, SMALL_FACE_LONG_SIDE)),
+        sharpness=sharpness_score,
+        faces=faces,
         phash=phash(small),
         phash_mirrored=phash(np.ascontiguousarray(small[:, ::-1])),
         colours=colour_signature(image),
     )
 
 
-def _scaled(grey: np.ndarray, long_side: int) -> np.ndarray:
+def _scaled(grey: np.ndarray, long_side: int, *, upscale: bool = False) -> np.ndarray:
     height, width = grey.shape
     scale = long_side / max(width, height)
-    if scale >= 1:
+    if scale == 1 or (scale > 1 and not upscale):
         return grey
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+    return cv2.resize(grey, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
 
 
 def sharpness(grey: np.ndarray) -> float:
@@ -188,55 +211,95 @@ def sharpness(grey: np.ndarray) -> float:
     return float(cv2.Laplacian(grey, cv2.CV_64F).var())
 
 
-# CascadeClassifier objects are not safe to share between threads: one set per thread.
+# dlib's detector is not documented as thread-safe: one per thread (it is small).
 _local = threading.local()
 
 
-def _cascades() -> tuple[cv2.CascadeClassifier, cv2.CascadeClassifier]:
-    cascades = getattr(_local, "cascades", None)
-    if cascades is None:
-        cascades = (_load_cascade(FRONTAL_CASCADE), _load_cascade(PROFILE_CASCADE))
-        _local.cascades = cascades
-    return cascades
+def _detector():
+    detector = getattr(_local, "detector", None)
+    if detector is None:
+        import dlib  # imported late: a process that never measures a photo does not load it
 
-
-def _load_cascade(name: str) -> cv2.CascadeClassifier:
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + name)
-    if cascade.empty():
-        raise RuntimeError(f"OpenCV cascade {name} could not be loaded")
-    return cascade
+        detector = _local.detector = dlib.get_frontal_face_detector()
+    return detector
 
 
 def detect_faces(
     grey: np.ndarray, larger: Callable[[], np.ndarray] | None = None
 ) -> tuple[FaceBox, ...]:
-    """Faces in a grey image, as fractions of its size.
+    """Faces in a grey image, as fractions of its size, largest first.
 
-    Frontal faces first; then, if `larger` gives a larger copy of the same image, small frontal
-    faces on it; then profiles facing either way.
+    If none is found and `larger` gives a larger copy of the same image (any size: it is
+    scaled to SMALL_FACE_LONG_SIDE), small faces are looked for on that copy.
     """
     height, width = grey.shape
-    frontal, profile = _cascades()
-    equalised = cv2.equalizeHist(grey)
-    boxes = _detect(frontal, equalised, FRONTAL_MIN_NEIGHBORS, (MIN_FACE_PX, MIN_FACE_PX))
+    boxes, weak = _detect(grey)
     if not boxes and larger is not None:
-        big = larger()
+        big = _scaled(larger(), SMALL_FACE_LONG_SIDE, upscale=True)
         if big.shape[1] > width:
             scale = width / big.shape[1]
-            low, high = SMALL_FACE_PX
-            found = _detect(
-                frontal, cv2.equalizeHist(big), SMALL_FACE_MIN_NEIGHBORS, (low, low), (high, high)
-            )
-            boxes = [tuple(round(v * scale) for v in box) for box in found]
-    if not boxes:
-        mirrored = np.ascontiguousarray(equalised[:, ::-1])
-        minimum = (MIN_FACE_PX, MIN_FACE_PX)
-        boxes = _detect(profile, equalised, PROFILE_MIN_NEIGHBORS, minimum)
-        boxes += [
-            (width - x - w, y, w, h)
-            for x, y, w, h in _detect(profile, mirrored, PROFILE_MIN_NEIGHBORS, minimum)
-        ]
-        boxes = _merge_overlapping(boxes)
+            found, weak_big = _detect(big)
+            boxes = [_times(box, scale) for box in found]
+            weak = _times(weak_big, scale) if weak_big else weak
+    if not boxes and weak:
+        boxes = [weak]
+    boxes.sort(key=lambda b: b[2] * b[3], reverse=True)
+    return tuple(
+        FaceBox(
+            x=round(max(0.0, x) / width, 4),
+            y=round(max(0.0, y) / height, 4),
+            width=round(w / width, 4),
+            height=round(h / height, 4),
+        )
+        for x, y, w, h in boxes
+    )
+
+
+Box = tuple[float, float, float, float]  # left, top, width, height in pixels
+
+
+def _times(box: Box, scale: float) -> Box:
+    return tuple(value * scale for value in box)
+
+
+def _detect(grey: np.ndarray) -> tuple[list[Box], Box | None]:
+    """The faces scoring at least FACE_MIN_SCORE, one box each, and the best weaker detection."""
+    rectangles, scores, _ = _detector().run(np.ascontiguousarray(grey), 0, WEAK_FACE_MIN_SCORE)
+    found = sorted(zip(scores, rectangles, strict=True), key=lambda pair: -pair[0])
+    kept: list[Box] = []
+    weak = None
+    for score, r in found:  # the best-scoring box of a face seen twice is kept
+        box = (r.left(), r.top(), r.width(), r.height())
+        if score < FACE_MIN_SCORE:
+            weak = weak or box
+        elif all(_overlap(box, other) <= SAME_FACE_OVERLAP for other in kept):
+            kept.append(box)
+    return kept, weak
+
+
+def _cascade() -> cv2.CascadeClassifier:
+    cascade = getattr(_local, "cascade", None)  # not safe to share between threads either
+    if cascade is None:
+        cascade = cv2.CascadeClassifier(cv2.data.haarcascades + CASCADE)
+        if cascade.empty():
+            raise RuntimeError(f"OpenCV cascade {CASCADE} could not be loaded")
+        _local.cascade = cascade
+    return cascade
+
+
+def cascade_faces(grey: np.ndarray, larger: np.ndarray) -> tuple[FaceBox, ...]:
+    """Frontal faces found by OpenCV's cascade in `grey`, else small ones in `larger` (a larger
+    copy of the same image); for blurry photos, where dlib's detector finds nothing."""
+    height, width = grey.shape
+    minimum = (CASCADE_MIN_FACE_PX, CASCADE_MIN_FACE_PX)
+    boxes = _cascade_detect(cv2.equalizeHist(grey), CASCADE_MIN_NEIGHBORS, minimum)
+    if not boxes and larger.shape[1] > width:
+        scale = width / larger.shape[1]
+        low, high = CASCADE_SMALL_FACE_PX
+        found = _cascade_detect(
+            cv2.equalizeHist(larger), CASCADE_SMALL_FACE_MIN_NEIGHBORS, (low, low), (high, high)
+        )
+        boxes = [_times(box, scale) for box in found]
     boxes.sort(key=lambda b: b[2] * b[3], reverse=True)
     return tuple(
         FaceBox(
@@ -249,35 +312,23 @@ def detect_faces(
     )
 
 
-def _detect(
-    cascade: cv2.CascadeClassifier,
+def _cascade_detect(
     grey: np.ndarray,
     min_neighbors: int,
     min_size: tuple[int, int],
     max_size: tuple[int, int] = (0, 0),
-) -> list[tuple[int, int, int, int]]:
-    found = cascade.detectMultiScale(
+) -> list[Box]:
+    found = _cascade().detectMultiScale(
         grey,
-        scaleFactor=SCALE_FACTOR,
+        scaleFactor=CASCADE_SCALE_FACTOR,
         minNeighbors=min_neighbors,
         minSize=min_size,
         maxSize=max_size,
     )
-    return [tuple(int(v) for v in box) for box in found]
+    return [tuple(float(v) for v in box) for box in found]
 
 
-def _merge_overlapping(
-    boxes: list[tuple[int, int, int, int]],
-) -> list[tuple[int, int, int, int]]:
-    """Keep the larger of two boxes that overlap by more than a third (same face seen twice)."""
-    kept: list[tuple[int, int, int, int]] = []
-    for box in sorted(boxes, key=lambda b: b[2] * b[3], reverse=True):
-        if all(_overlap(box, other) <= 1 / 3 for other in kept):
-            kept.append(box)
-    return kept
-
-
-def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+def _overlap(a: Box, b: Box) -> float:
     ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
     iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
     smaller = min(a[2] * a[3], b[2] * b[3])
