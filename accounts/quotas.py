@@ -106,34 +106,58 @@ class QuotaUsage:
         return filesizeformat(value) if self.kind == "storage_bytes" else str(value)
 
 
-def quota_usage(*, user, kind: str, now: datetime | None = None) -> QuotaUsage:
+def quota_usage(*, user, kind: str, now: datetime | None = None, plan=None) -> QuotaUsage:
     if kind not in KINDS:
         raise ValueError(f"Unknown quota kind {kind!r}.")
     start, resets_at = _period(kind, now or timezone.now())
     used = sum(int(counter(user=user, since=start)) for counter in _counters[kind].values())
-    limit = getattr(plan_for_user(user=user), _PLAN_FIELDS[kind])
+    limit = getattr(plan or plan_for_user(user=user), _PLAN_FIELDS[kind])
     return QuotaUsage(kind=kind, label=_LABELS[kind], used=used, limit=limit, resets_at=resets_at)
 
 
 def quota_summary(*, user) -> list[QuotaUsage]:
     """Usage against every limit of the user's plan, for the profile page and `me/`."""
     now = timezone.now()
-    return [quota_usage(user=user, kind=kind, now=now) for kind in KINDS]
+    plan = plan_for_user(user=user)
+    return [quota_usage(user=user, kind=kind, now=now, plan=plan) for kind in KINDS]
 
 
-def quota_check(*, user, kind: str, amount: int = 1) -> QuotaUsage:
+def user_row_lock(*, user) -> None:
+    """Lock the user's row until the caller's transaction ends: check-then-create (quotas,
+    credit reservations) of one user is serialised by this one lock."""
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+
+
+def quotas_check(*, user, amounts: dict[str, int], user_locked: bool = False) -> None:
+    """`quota_check` for several kinds at once, the plan read once; a kind the plan does not
+    limit is not counted at all (its usage sums are the costly part of a submit)."""
+    plan = None
+    for kind, amount in amounts.items():
+        if kind not in KINDS:
+            raise ValueError(f"Unknown quota kind {kind!r}.")
+        plan = plan or plan_for_user(user=user)
+        if getattr(plan, _PLAN_FIELDS[kind]) is None:
+            continue
+        quota_check(user=user, kind=kind, amount=amount, user_locked=user_locked, plan=plan)
+        user_locked = True  # quota_check took the lock if it was not held yet
+
+
+def quota_check(
+    *, user, kind: str, amount: int = 1, user_locked: bool = False, plan=None
+) -> QuotaUsage:
     """Refuse (LimitExceeded) when adding `amount` would go over the plan's limit for `kind`.
 
     Limits that reset (per day, per month) answer 429 with Retry-After; the others 403.
+    `user_locked`: the caller already holds the user's row lock in this transaction.
     """
-    if transaction.get_connection().in_atomic_block:
+    if not user_locked and transaction.get_connection().in_atomic_block:
         # Serialises check-then-create per user; released when the caller's transaction ends.
-        User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+        user_row_lock(user=user)
     now = timezone.now()
-    usage = quota_usage(user=user, kind=kind, now=now)
+    usage = quota_usage(user=user, kind=kind, now=now, plan=plan)
     if usage.limit is None or usage.used + amount <= usage.limit:
         return usage
-    plan = _plan_name(user)
+    plan = plan.name if plan is not None else _plan_name(user)
     if kind == "models":
         message = (
             f"Your plan ({plan}) allows {usage.limit} model{_s(usage.limit)} and you have "

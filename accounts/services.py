@@ -19,6 +19,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q, Sum
 from PIL import Image, ImageOps, UnidentifiedImageError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -26,7 +27,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from core.exceptions import Conflict, DomainError, InvalidInput, LimitExceeded
 
 from .models import CreditEntry, Plan, User
-from .selectors import credit_balance, credit_reservation_id, plan_for_user
+from .quotas import user_row_lock
+from .selectors import credit_reservation_id, plan_for_user
 
 logger = logging.getLogger(__name__)
 
@@ -286,39 +288,76 @@ def credits_grant(
         return CreditEntry.objects.get(kind=CreditEntry.Kind.GRANT, reference=reference)
 
 
-def credits_reserve(*, user: User, amount: int, reason: str, reference: str = "") -> CreditEntry:
+def credits_reserve(
+    *, user: User, amount: int, reason: str, reference: str = "", user_locked: bool = False
+) -> CreditEntry:
     """Hold `amount` credits for work just submitted; LimitExceeded if the balance is short.
 
     The user's row is locked for the check and the insert, so concurrent reservations of one
     user queue up and can never overdraw. With a `reference` (e.g. `training_run:<id>`), calling
     again returns the same reservation.
     """
-    if amount <= 0:
+    return credits_reserve_many(
+        user=user, reservations=[(amount, reason, reference)], user_locked=user_locked
+    )[0]
+
+
+def _credit_ledger(*, user: User, references: list[str]) -> tuple[int, int]:
+    """The user's balance and how many of `references` are reserved already, in one query."""
+    mine = Q(user=user)
+    reserved = Q(kind=CreditEntry.Kind.RESERVE, reference__in=references)
+    ledger = CreditEntry.objects.filter(mine | reserved if references else mine).aggregate(
+        balance=Sum("amount", filter=mine), taken=Count("pk", filter=reserved)
+    )
+    return ledger["balance"] or 0, ledger["taken"] if references else 0
+
+
+def credits_reserve_many(
+    *, user: User, reservations: list[tuple[int, str, str]], user_locked: bool = False
+) -> list[CreditEntry]:
+    """`credits_reserve` for several pieces of work (amount, reason, reference): all or none.
+
+    One lock, one query for the balance and the references already reserved, one insert.
+    `user_locked`: the caller's transaction already holds the user's row lock (user_row_lock),
+    so no second lock and no savepoint are needed.
+    """
+    if any(amount <= 0 for amount, _, _ in reservations):
         raise DomainError("A reservation must be a positive number of credits.", field="amount")
-    with transaction.atomic():
-        User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
-        if reference:
-            existing = CreditEntry.objects.filter(
-                kind=CreditEntry.Kind.RESERVE, reference=reference
-            ).first()
-            if existing is not None:
-                if existing.user_id != user.pk:
+    references = [reference for _, _, reference in reservations if reference]
+    with transaction.atomic(savepoint=not user_locked):
+        if not user_locked:
+            user_row_lock(user=user)
+        balance, taken = _credit_ledger(user=user, references=references)
+        reserved = Q(kind=CreditEntry.Kind.RESERVE, reference__in=references)
+        existing: dict[str, CreditEntry] = {}
+        if taken:
+            for entry in CreditEntry.objects.filter(reserved):
+                if entry.user_id != user.pk:
                     raise Conflict("This reference belongs to another reservation.")
-                return existing
-        balance = credit_balance(user=user)
-        if balance < amount:
+                existing[entry.reference] = entry
+        wanted = [
+            CreditEntry(
+                user=user,
+                kind=CreditEntry.Kind.RESERVE,
+                amount=-amount,
+                reason=reason[:200],
+                reference=reference,
+            )
+            for amount, reason, reference in reservations
+            if reference not in existing
+        ]
+        needed = -sum(entry.amount for entry in wanted)
+        if wanted and balance < needed:
             raise LimitExceeded(
-                f"This needs {amount} credit{'' if amount == 1 else 's'} and your balance is "
+                f"This needs {needed} credit{'' if needed == 1 else 's'} and your balance is "
                 f"{balance}. Ask an administrator for more credits.",
                 code="insufficient_credits",
             )
-        return CreditEntry.objects.create(
-            user=user,
-            kind=CreditEntry.Kind.RESERVE,
-            amount=-amount,
-            reason=reason[:200],
-            reference=reference,
-        )
+        created = iter(CreditEntry.objects.bulk_create(wanted))
+        return [
+            existing[reference] if reference in existing else next(created)
+            for _, _, reference in reservations
+        ]
 
 
 def _settle(reservation: CreditEntry | int, kind: str) -> CreditEntry:

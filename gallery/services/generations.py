@@ -21,8 +21,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from accounts.quotas import quota_check
-from accounts.services import credits_reserve
+from accounts.quotas import quotas_check, user_row_lock
+from accounts.services import credits_reserve_many
 from core import replicate_gateway
 from core.broker import enqueues_work
 from core.exceptions import DomainError, InvalidInput
@@ -232,12 +232,16 @@ def generation_create(*, user, lora_model, asked: GenerationRequest) -> list[Gen
     saved_files: list[str] = []
     try:
         with transaction.atomic():
-            quota_check(
+            # One lock serialises this user's quota checks and credit reservations.
+            user_row_lock(user=user)
+            quotas_check(
                 user=user,
-                kind="generations_per_day",
-                amount=plan["num_outputs"] * asked.batch,
+                amounts={
+                    "generations_per_day": plan["num_outputs"] * asked.batch,
+                    "storage_bytes": 1,
+                },
+                user_locked=True,
             )
-            quota_check(user=user, kind="storage_bytes", amount=1)
             generations = []
             for index in range(asked.batch):
                 parameters = dict(plan["sent"])
@@ -273,15 +277,19 @@ def generation_create(*, user, lora_model, asked: GenerationRequest) -> list[Gen
                 if plan["mask"]:
                     generation.mask.save("mask.png", ContentFile(plan["mask"]), save=False)
                     saved_files.append(generation.mask.name)
-                generation.save()
-                credits_reserve(
-                    user=user,
-                    amount=generation.cost,
-                    reason=f"Generation with {label}"
-                    + (f" ({asked.style_preset.name})" if asked.style_preset else ""),
-                    reference=generation.credit_reference,
-                )
                 generations.append(generation)
+            Generation.objects.bulk_create(generations)
+            reason = f"Generation with {label}" + (
+                f" ({asked.style_preset.name})" if asked.style_preset else ""
+            )
+            credits_reserve_many(
+                user=user,
+                reservations=[
+                    (generation.cost, reason, generation.credit_reference)
+                    for generation in generations
+                ],
+                user_locked=True,
+            )
             for generation in generations:
                 remote_job_submit_task.delay_on_commit(generation_jobs.kind, str(generation.id))
     except BaseException:

@@ -7,7 +7,10 @@ import logging
 import tempfile
 import zipfile
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
@@ -18,9 +21,11 @@ from accounts.services import user_avatar_set
 from core import replicate_gateway
 from core.exceptions import Conflict, NotFound
 from likeness.scoring import NOT_SCORED, model_identity_vector, picture_likeness
+from moderation.classifier import Classification
 
 from .. import imaging, selectors
 from ..models import GeneratedImage, Generation
+from . import review
 from .review import images_scan_pending
 
 logger = logging.getLogger(__name__)
@@ -28,29 +33,27 @@ logger = logging.getLogger(__name__)
 Moderation = GeneratedImage.Moderation
 
 
-def generation_outputs_store(
-    *, generation: Generation, urls: list[str], seed: int | None
-) -> list[GeneratedImage]:
-    """Copy each output into our storage (Replicate's URLs expire), score its likeness to the
-    model's face identity (likeness.scoring) and scan it (review.py).
+@dataclass
+class _PreparedOutput:
+    """One output downloaded, processed, scored, classified and written to storage; its row
+    is not inserted yet."""
 
-    Safe to run twice, even at the same time: an output already stored is skipped, and the
-    unique (generation, index) constraint settles a race (the loser's files are deleted).
-    """
-    stored = []
-    existing = set(generation.images.values_list("index", flat=True))
-    if len(existing) >= len(urls):
-        identity = None
-    else:
-        identity = model_identity_vector(lora_model_id=generation.lora_model_id)
-    for index, url in enumerate(urls):
-        if index in existing:
-            continue
-        data, _media_type = replicate_gateway.output_download(url=url)
+    image: GeneratedImage | None = None
+    classified: Classification | None = None
+    error: Exception | None = None
+
+
+def _output_prepare(
+    *, generation: Generation, index: int, download: Future, seed: int | None, identity
+) -> _PreparedOutput:
+    """Everything but the row, from one decode: check, mark, thumbnail, likeness, safety
+    scan, files, once `download` has the bytes."""
+    try:
+        data, _media_type = download.result()
         processed = imaging.output_process(
             data,
-            # The platform and the generation only: a model's name can be a person's name, and
-            # shared files travel far.
+            # The platform and the generation only: a model's name can be a person's name,
+            # and shared files travel far.
             description=(
                 f"AI-generated image (generation {generation.id}, output {index + 1}) made on "
                 "the Avatars platform."
@@ -63,7 +66,7 @@ def generation_outputs_store(
             else NOT_SCORED
         )
         image = GeneratedImage(
-            owner_id=generation.owner_id,
+            owner=generation.owner,
             generation=generation,
             index=index,
             placeholder_color=processed.placeholder_color,
@@ -79,16 +82,85 @@ def generation_outputs_store(
         )
         image.file.save(f"image.{processed.format}", ContentFile(processed.content), save=False)
         image.thumbnail.save("thumbnail.webp", ContentFile(processed.thumbnail), save=False)
+    except Exception as error:  # raised by the caller once the others are stored
+        return _PreparedOutput(error=error)
+    try:
+        # The bytes that are stored and served, as image_scan would read them back; through
+        # the review module, whose classifier this is.
+        classified = review.image_classify(processed.content)
+    except Exception as error:  # stored, left pending: the retry scans it from storage
+        return _PreparedOutput(image=image, error=error)
+    return _PreparedOutput(image=image, classified=classified)
+
+
+def _outputs_prepare(
+    *, generation: Generation, todo: list[tuple[int, str]], seed: int | None, identity
+) -> list[_PreparedOutput]:
+    """The outputs are downloaded at the same time (a small pool: waiting on the network) and
+    processed here one after another as they arrive (CPU: decoding, the classifier and dlib
+    gain nothing from more threads than cores, and measured slower with them). A 4-output
+    generation waits for its slowest download plus the processing, not for every download."""
+    if not todo:
+        return []
+    workers = max(1, min(len(todo), settings.GENERATION_OUTPUT_THREADS))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="outputs") as pool:
+        downloads = [pool.submit(replicate_gateway.output_download, url=url) for _, url in todo]
+        return [
+            _output_prepare(
+                generation=generation, index=index, download=download, seed=seed, identity=identity
+            )
+            for (index, _url), download in zip(todo, downloads, strict=True)
+        ]
+
+
+def _images_insert(images: list[GeneratedImage]) -> list[GeneratedImage]:
+    """Insert the rows in one statement; if a concurrent run stored some first (the unique
+    (generation, index) constraint), one at a time, deleting the files of those that lost."""
+    if not images:
+        return []
+    try:
+        with transaction.atomic():
+            GeneratedImage.objects.bulk_create(images)
+        return images
+    except IntegrityError:
+        pass
+    stored = []
+    for image in images:
         try:
             with transaction.atomic():
                 image.save(force_insert=True)
         except IntegrityError:
-            default_storage.delete(image.file.name)
-            default_storage.delete(image.thumbnail.name)
+            _files_delete([image.file.name, image.thumbnail.name])
             continue
         stored.append(image)
+    return stored
+
+
+def generation_outputs_store(
+    *, generation: Generation, urls: list[str], seed: int | None
+) -> list[GeneratedImage]:
+    """Copy each output into our storage (Replicate's URLs expire), score its likeness to the
+    model's face identity (likeness.scoring) and scan it (review.py).
+
+    The outputs are downloaded and processed at the same time (a small thread pool) and their
+    rows inserted together. Safe to run twice, even at the same time: an output already stored
+    is skipped, and the unique (generation, index) constraint settles a race (the loser's files
+    are deleted). When one output fails, the others are stored and the first error is raised
+    (a retry then fetches only what is missing).
+    """
+    existing = set(generation.images.values_list("index", flat=True))
+    todo = [(index, url) for index, url in enumerate(urls) if index not in existing]
+    identity = model_identity_vector(lora_model_id=generation.lora_model_id) if todo else None
+    prepared = _outputs_prepare(generation=generation, todo=todo, seed=seed, identity=identity)
+    stored = _images_insert([output.image for output in prepared if output.image is not None])
+    errors = [output.error for output in prepared if output.error is not None]
+    if errors:  # nothing is scanned until every output is stored (the retry scans them)
+        raise errors[0]
     # Every output not decided yet, including those an earlier, interrupted run stored.
-    images_scan_pending(generation=generation)
+    classified = {
+        output.image.index: output.classified for output in prepared if output.image is not None
+    }
+    images_scan_pending(generation=generation, classified=classified)
     return stored
 
 
@@ -116,7 +188,15 @@ def images_delete(*, images: Iterable[GeneratedImage]) -> int:
     images = list(images)
     with transaction.atomic():
         GeneratedImage.objects.filter(pk__in=[image.pk for image in images]).delete()
-    _files_delete(name for image in images for name in (image.file.name, image.thumbnail.name))
+    _files_delete(
+        name
+        for image in images
+        for name in (
+            image.file.name,
+            image.thumbnail.name,
+            imaging.thumbnail_small_name(image.thumbnail.name),  # made on first request, if it was
+        )
+    )
     return len(images)
 
 

@@ -38,13 +38,16 @@ _REVIEW_REASONS = {
 REJECTED_DEFAULT = "A moderator found that this picture breaks the content rules."
 
 
-def image_scan(*, image: GeneratedImage) -> GeneratedImage:
+def image_scan(*, image: GeneratedImage, classified=None) -> GeneratedImage:
     """Scan a stored output once and decide whether it may be shown. Safe to run twice, even at
-    the same time: the second run finds the first one's scan and applies the same decision."""
+    the same time: the second run finds the first one's scan and applies the same decision.
+    `classified`: the classifier's result on these bytes, when the caller had them in memory."""
     scan = ImageScan.objects.filter(image=image).first()
     if scan is None:
-        with default_storage.open(image.file.name, "rb") as stored:
-            result = image_classify(stored.read())
+        result = classified
+        if result is None:
+            with default_storage.open(image.file.name, "rb") as stored:
+                result = image_classify(stored.read())
         try:
             with transaction.atomic():
                 scan = ImageScan.objects.create(
@@ -76,12 +79,13 @@ def image_scan(*, image: GeneratedImage) -> GeneratedImage:
     return image
 
 
-def images_scan_pending(*, generation) -> int:
+def images_scan_pending(*, generation, classified: dict | None = None) -> int:
     """Scan every output of `generation` stored but not decided yet (a scan that failed part
-    way through, or a task that died, is picked up again here). Returns how many."""
+    way through, or a task that died, is picked up again here). Returns how many.
+    `classified`: results already computed, by output index."""
     pending = list(generation.images.filter(moderation_state=Moderation.PENDING))
     for image in pending:
-        image_scan(image=image)
+        image_scan(image=image, classified=(classified or {}).get(image.index))
     return len(pending)
 
 

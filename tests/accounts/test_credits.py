@@ -109,14 +109,15 @@ def test_two_concurrent_reservations_cannot_overdraw(monkeypatch):
     """
     user = UserFactory(email="race@example.com")
     credits_grant(user=user, amount=10, reason="Welcome")
-    real_balance = services.credit_balance
+    real_balance = credit_balance
+    real_ledger = services._credit_ledger
 
-    def slow_balance(*, user):
-        value = real_balance(user=user)
+    def slow_ledger(**kwargs):
+        value = real_ledger(**kwargs)
         time.sleep(0.4)
         return value
 
-    monkeypatch.setattr(services, "credit_balance", slow_balance)
+    monkeypatch.setattr(services, "_credit_ledger", slow_ledger)
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
