@@ -1,15 +1,23 @@
 """Benchmarks, run with `make bench` (`python -m bench`); not part of the test suite.
 
 One module per benchmark. Register it in BENCHMARKS below; the module provides
-`add_arguments(parser)` (its options) and `run(args, out) -> list[Row]` (it prints its own table
-to `out` and returns the rows, which a test can check).
+`add_arguments(parser)` (its options) and `run(args, out) -> list` (it prints its own table to
+`out` and returns its rows, which a test can check and bench/report.py collects).
+
+A row is a `Figure` (name, value, unit, baseline, p50, p95), or a `Row` of per-item timings
+(bench/report.py turns one into a Figure: the total, p50/p95 per item, against the module's
+`BASELINE` row). A module whose benchmark needs PostgreSQL and Redis sets
+`REQUIRES = ("DATABASE_URL", "REDIS_URL")`; without them `make bench` notes it and skips it.
 """
 
 from __future__ import annotations
 
 import importlib
+import math
 import os
 import statistics
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -19,7 +27,7 @@ from typing import TextIO
 BENCHMARKS: dict[str, tuple[str, str]] = {
     "preprocess": (
         "bench.preprocess",
-        "dataset photo normalisation (draft decoding) vs. a plain decode and resize",
+        "dataset pipeline, 20 phone photos (person, mixed): ours vs plain decode and resize",
     ),
     "simple_image": (
         "bench.simple_image",
@@ -27,9 +35,37 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     ),
     "classifier": ("bench.classifier", "image classifier (NudeNet) time per 1024 px output"),
     "prompt_rules": ("bench.prompt_rules", "prompt rules: time 1,000 rules add per prompt"),
+    "gallery_api": (
+        "bench.gallery_api",
+        "gallery API page of 30 for a user with 20,000 of 100,000 images: p95, SQL, keyset",
+    ),
+    "gallery_page": (
+        "bench.gallery_page",
+        "web gallery page of 50 pictures: bytes on the wire on a phone and a laptop",
+    ),
     "likeness": (
         "bench.likeness",
         "face identity: time faces add per photo (512/1024 px), per output, to a 30-photo report",
+    ),
+    "throughput": (
+        "bench.throughput",
+        "pictures/min for 50 people each waiting for a picture (PostgreSQL, Redis, gunicorn)",
+    ),
+    "completion": (
+        "bench.completion",
+        "final webhook of a 4-output generation to its pictures listed (PostgreSQL, Redis)",
+    ),
+    "webhooks": (
+        "bench.webhooks",
+        "signed webhooks accepted per second, 10% duplicates, 0 lost (PostgreSQL, Redis, gunicorn)",
+    ),
+    "queues": (
+        "bench.queues",
+        "an I/O task's wait during a burst of photos: one shared queue vs. a queue per shape",
+    ),
+    "simulator": (
+        "bench.simulator",
+        "simulator persistence: time per saved change with 100 and 10,000 jobs, vs. full rewrite",
     ),
 }
 
@@ -43,6 +79,30 @@ def load(name: str) -> ModuleType:
 def cache_dir() -> Path:
     """Where benchmarks keep their generated inputs between runs (var/ is not committed)."""
     return Path(os.environ.get("VAR_DIR", ROOT / "var")) / "bench"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One measured figure for bench/RESULTS.md.
+
+    `baseline` is what it is compared with: the name of another figure of the same benchmark,
+    or a number in the same unit (a figure measured elsewhere); the report shows value/baseline.
+    """
+
+    name: str
+    value: float
+    unit: str
+    baseline: str | float | None = None
+    p50: float | None = None
+    p95: float | None = None
+    note: str = ""
+
+
+def percentile(values: list[float], percent: float) -> float:
+    """The nearest-rank percentile (p95 of 20 values is the 19th smallest)."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), math.ceil(percent / 100 * len(ordered))))
+    return ordered[rank - 1]
 
 
 @dataclass(frozen=True)
@@ -76,3 +136,22 @@ def print_table(rows: list[Row], *, baseline: str, out: TextIO, unit: str = "ima
             f"{max(row.per_item_ms):7.1f}  {ratio:9.2f}x",
             file=out,
         )
+
+
+@contextmanager
+def bench_database(suffix: str, *, keep: bool = False) -> Iterator[None]:
+    """A database of the benchmark's own next to the configured one (`<name>_bench_<suffix>`),
+    migrated, with Django's test client allowed in; with `keep`, kept (and its rows) for the next
+    run. The configured database itself is never written to."""
+    from django.db import connection
+    from django.test.utils import setup_test_environment, teardown_test_environment
+
+    old_name = connection.settings_dict["NAME"]
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = f"{old_name}_bench_{suffix}"
+    connection.creation.create_test_db(verbosity=0, keepdb=keep, serialize=False)
+    setup_test_environment()
+    try:
+        yield
+    finally:
+        teardown_test_environment()
+        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=keep)

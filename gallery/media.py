@@ -7,15 +7,18 @@ responses and pages carry presigned URLs directly, so a grid loads without a red
 
 from __future__ import annotations
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.http import FileResponse
 
 from core.exceptions import NotFound
 from core.files import presigned_url, private_file_response, storage_is_local
 
+from .imaging import thumbnail_small, thumbnail_small_name
 from .models import GeneratedImage
 
 CACHE_SECONDS = 300
-VARIANTS = ("thumbnail", "file", "download")
+VARIANTS = ("thumbnail", "thumbnail_small", "file", "download")
 
 
 def file_response(*, name: str, media_type: str | None = None):
@@ -30,6 +33,8 @@ def image_file_response(image: GeneratedImage, *, variant: str, variants=VARIANT
         raise NotFound("No such file.")
     if variant == "thumbnail":
         return file_response(name=image.thumbnail.name, media_type="image/webp")
+    if variant == "thumbnail_small":
+        return file_response(name=thumbnail_small_stored(image), media_type="image/webp")
     return private_file_response(
         name=image.file.name,
         media_type=image.media_type,
@@ -37,6 +42,20 @@ def image_file_response(image: GeneratedImage, *, variant: str, variants=VARIANT
         attachment=variant == "download",
         cache_seconds=CACHE_SECONDS,
     )
+
+
+def thumbnail_small_stored(image: GeneratedImage) -> str:
+    """The name of the image's small thumbnail, made from its thumbnail on first request and kept
+    in storage next to it (image deletion removes it with the thumbnail)."""
+    name = thumbnail_small_name(image.thumbnail.name)
+    if not default_storage.exists(name):
+        with default_storage.open(image.thumbnail.name, "rb") as thumbnail:
+            small = thumbnail_small(thumbnail.read())
+        # Two first requests at once: the loser's copy may land under a spare name; both serve
+        # the same bytes, and the name asked for is the one kept.
+        if not default_storage.exists(name):
+            default_storage.save(name, ContentFile(small))
+    return name
 
 
 def media_url(*, name: str, view_url: str, request=None) -> str:

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "core.middleware.RequestSizeMiddleware",  # 413 before anything reads a body too large
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.compression.TextGZipMiddleware",  # text only; BREACH: see core/compression.py
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -471,3 +472,5 @@ from .display import *  # noqa: E402, F403 (form renderer, date formats: config/
 from .likeness import *  # noqa: E402, F403 (face identity and likeness: config/settings/likeness.py)
 from .moderation import *  # noqa: E402, F403 (the image classifier, strikes)
 from .operations import *  # noqa: E402, F403 (operator dashboard: config/settings/operations.py)
+from .queues import *  # noqa: E402, F403 (Celery queues by the shape of work: queues.py)
+from .throughput import *  # noqa: E402, F403 (the generation path: throughput.py)

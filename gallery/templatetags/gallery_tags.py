@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from core.labels import param_label
 
+from ..imaging import THUMBNAIL_LONG_SIDE, THUMBNAIL_SMALL_LONG_SIDE
 from ..media import media_url
 from ..selectors import Viewer, image_viewable
 
@@ -17,8 +18,24 @@ def image_src(context, image, variant="thumbnail"):
     or "" when the person looking may not see it (`{% image_src image as src %}`)."""
     if not image_viewable(viewer=Viewer.of(context["request"].user), image=image):
         return ""
+    view_url = reverse("gallery:image_file", args=[image.id, variant])
+    if variant == "thumbnail_small":
+        # Made on first request by the checking view (gallery.media), so never presigned: on S3
+        # it may not exist yet; the view makes it, then redirects to it.
+        return view_url
     name = image.thumbnail.name if variant == "thumbnail" else image.file.name
-    return media_url(name=name, view_url=reverse("gallery:image_file", args=[image.id, variant]))
+    return media_url(name=name, view_url=view_url)
+
+
+@register.simple_tag
+def thumbnail_srcset(image, small_src: str, src: str) -> str:
+    """The `srcset` of a grid cell: both thumbnails, described by their short side, since the
+    square cell is covered by it (`object-fit: cover`)."""
+    short, long = sorted((image.width or 1, image.height or 1))
+    return ", ".join(
+        f"{url} {max(1, round(short * min(1, side / long)))}w"
+        for url, side in ((small_src, THUMBNAIL_SMALL_LONG_SIDE), (src, THUMBNAIL_LONG_SIDE))
+    )
 
 
 @register.filter
