@@ -91,7 +91,8 @@ def test_a_moderator_clears_the_queue_and_the_owner_sees_the_outcome(page, brows
     second.locator(".review-prompt").click()  # out of the field: keys are shortcuts again
     page.keyboard.press("r")
     second.get_by_text(REASON).wait_for()
-    assert page.get_by_text("This page is done.").is_visible()
+    # The script reveals it after the swap settles, a moment after the card's new text.
+    page.get_by_text("This page is done.").wait_for(state="visible")
     shot(page, "review-queue-decided-desktop.png", DESKTOP)
 
     by_prompt.refresh_from_db()
