@@ -28,9 +28,7 @@ import tempfile
 import time
 from typing import TextIO
 
-from django.core.files.base import ContentFile
 from django.test import Client, override_settings
-from django.utils import timezone
 
 from bench import Figure, bench_database, percentile
 
@@ -107,9 +105,7 @@ def chosen_source(image: dict[str, str], viewport: int, density: float) -> str:
 
 def _seed(count: int):
     from accounts.models import User
-    from gallery import imaging
-    from gallery.models import GeneratedImage
-    from tests.gallery.factories import make_generation
+    from tests.gallery.factories import make_generation, make_image
     from tests.photos import large_photo
 
     user = User.objects.create_user(email="page-weight@example.com", password=None)
@@ -117,23 +113,7 @@ def _seed(count: int):
     for index in range(count):
         buffer = io.BytesIO()
         large_photo(index, (1024, 1024)).save(buffer, "WEBP", quality=90)
-        processed = imaging.output_process(buffer.getvalue(), description="bench")
-        image = GeneratedImage(
-            owner=user,
-            generation=generation,
-            index=index,
-            placeholder_color=processed.placeholder_color,
-            placeholder=processed.placeholder,
-            width=processed.width,
-            height=processed.height,
-            format=processed.format,
-            size_bytes=len(processed.content) + len(processed.thumbnail),
-            moderation_state=GeneratedImage.Moderation.APPROVED,
-            created_at=timezone.now(),
-        )
-        image.file.save(f"image.{processed.format}", ContentFile(processed.content), save=False)
-        image.thumbnail.save("thumbnail.webp", ContentFile(processed.thumbnail), save=False)
-        image.save()
+        make_image(user, generation=generation, index=index, content=buffer.getvalue())
     return user
 
 

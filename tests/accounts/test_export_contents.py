@@ -8,18 +8,12 @@ import zipfile
 
 import pytest
 from django.core.files.base import ContentFile
-from PIL import Image
 
 from accounts.exports import data_export_build, data_export_request
+from tests.gallery.factories import picture
 from trainings.models import Dataset, DatasetImage, LoraModel, LoraVersion, TrainingRun
 
 pytestmark = pytest.mark.django_db
-
-
-def _jpeg() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (32, 32), (200, 150, 120)).save(buffer, "JPEG")
-    return buffer.getvalue()
 
 
 def _export(user) -> zipfile.ZipFile:
@@ -35,7 +29,7 @@ def test_the_export_holds_datasets_photos_captions_models_versions_and_runs(owne
     photo = DatasetImage(
         dataset=dataset, original_name="beach.jpg", status="ready", caption="ZORVEK on a beach"
     )
-    photo.training_file.save("beach.jpg", ContentFile(_jpeg()), save=False)
+    photo.training_file.save("beach.jpg", ContentFile(picture(fmt="JPEG")), save=False)
     photo.save()
     lora_model = LoraModel.objects.create(
         owner=owner, name="Me", trigger_word="ZORVEK", status=LoraModel.Status.READY

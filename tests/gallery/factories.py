@@ -107,11 +107,14 @@ def make_image(
     created_at=None,
     color=(200, 120, 60),
     fmt="WEBP",
+    content: bytes | None = None,
     **fields,
 ) -> GeneratedImage:
-    """An image stored like an output: marked file, WebP thumbnail, placeholder."""
+    """An image stored like an output: marked file, WebP thumbnail, placeholder. `content` is
+    the output as Replicate would send it; without it, a small drawing in `color`."""
     generation = generation or make_generation(user)
-    processed = imaging.output_process(picture(color, fmt=fmt), description="test")
+    content = content if content is not None else picture(color, fmt=fmt)
+    processed = imaging.output_process(content, description="test")
     image = GeneratedImage(
         owner=user,
         generation=generation,

@@ -6,12 +6,8 @@ picture first; the score on the image's page."""
 from __future__ import annotations
 
 import base64
-import io
 import json
-import secrets
-import time
 import uuid
-import zipfile
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -35,9 +31,9 @@ from tests.gallery.factories import (
     make_image,
     ready_lora_model,
 )
-from tests.people import jpeg_bytes, mirrored, stranger
+from tests.people import mirrored, stranger
 from tests.people import owner as owner_photo
-from tests.replicate_sim.helpers import TERMINAL, TRAINER, TRAINER_VERSION
+from tests.replicate_sim.helpers import version_trained_on
 from tests.simulator_fixtures import wait_until
 from trainings.models import Dataset, DatasetImage, LoraModel, TrainingRun
 from trainings.services import training_run_jobs
@@ -49,32 +45,8 @@ STRANGER_PHOTOS = [stranger(1), stranger(1, 512), mirrored(stranger(1))]
 
 
 def _train(simulator, photos) -> TrainedVersion:
-    """A LoRA trained on the simulator from a zip of these photos."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for number, photo in enumerate(photos):
-            archive.writestr(f"photo-{number}.jpg", jpeg_bytes(photo))
-    buffer.seek(0)
-    buffer.name = "photos.zip"
-    client = simulator.client()
-    name = f"likeness-{int(time.time() * 1000)}-{secrets.token_hex(2)}"
-    client.models.create(
-        owner=simulator.owner, name=name, visibility="private", hardware="gpu-h100"
-    )
-    training = client.trainings.create(
-        model=TRAINER,
-        version=TRAINER_VERSION,
-        input={"input_images": buffer, "steps": 200, "trigger_word": "TOK"},
-        destination=f"{simulator.owner}/{name}",
-    )
-    deadline = time.monotonic() + 30
-    while training.status not in TERMINAL and time.monotonic() < deadline:
-        time.sleep(0.05)
-        training.reload()
-    assert training.status == "succeeded", (training.status, training.error)
-    return TrainedVersion(
-        owner=simulator.owner, name=name, version_id=training.output["version"].split(":", 1)[1]
-    )
+    name, version_id = version_trained_on(simulator, photos, name_prefix="likeness")
+    return TrainedVersion(owner=simulator.owner, name=name, version_id=version_id)
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import base64
 import io
+import secrets
+import time
 import zipfile
 
 from PIL import Image, ImageDraw, ImageStat
+
+from tests.people import jpeg_bytes
 
 TRAINER = "ostris/flux-dev-lora-trainer"
 TRAINER_VERSION = "4ffd32160efd92e956d39c5338a9b8fbafca58e03f791f6d8011f3e20e8ea6fa"
@@ -40,6 +44,36 @@ def training_zip(count: int = 4) -> io.BytesIO:
     buffer.seek(0)
     buffer.name = "photos.zip"
     return buffer
+
+
+def version_trained_on(
+    simulator, photos: list[Image.Image], *, name_prefix: str
+) -> tuple[str, str]:
+    """Train a LoRA on the simulator from a zip of these photos, as JPEG: (model name, version
+    id). The simulator's outputs of that version are made from the photos."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for number, image in enumerate(photos):
+            archive.writestr(f"photo-{number}.jpg", jpeg_bytes(image))
+    buffer.seek(0)
+    buffer.name = "photos.zip"
+    client = simulator.client()
+    name = f"{name_prefix}-{int(time.time() * 1000)}-{secrets.token_hex(2)}"
+    client.models.create(
+        owner=simulator.owner, name=name, visibility="private", hardware="gpu-h100"
+    )
+    training = client.trainings.create(
+        model=TRAINER,
+        version=TRAINER_VERSION,
+        input={"input_images": buffer, "steps": 200, "trigger_word": "TOK"},
+        destination=f"{simulator.owner}/{name}",
+    )
+    deadline = time.monotonic() + 30
+    while training.status not in TERMINAL and time.monotonic() < deadline:
+        time.sleep(0.05)
+        training.reload()
+    assert training.status == "succeeded", (training.status, training.error)
+    return name, training.output["version"].split(":", 1)[1]
 
 
 def data_uri(image: Image.Image) -> str:

@@ -4,16 +4,12 @@ Other models keep their drawn gradient."""
 
 from __future__ import annotations
 
-import io
-import time
-import zipfile
-
 import httpx
 import pytest
 
 from likeness.faces import SAME_PERSON_DISTANCE, face_distance, faces_find, identity_centre
-from tests.people import jpeg_bytes, owner, stranger
-from tests.replicate_sim.helpers import TERMINAL, TRAINER, TRAINER_VERSION, open_bytes
+from tests.people import owner, stranger
+from tests.replicate_sim.helpers import open_bytes, version_trained_on
 
 PHOTOS = [owner(index) for index in range(3)]
 
@@ -21,29 +17,7 @@ PHOTOS = [owner(index) for index in range(3)]
 @pytest.fixture(scope="module")
 def astronaut_lora(replicate_simulator) -> str:
     """The version id of a LoRA trained on photos of the astronaut."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for number, photo in enumerate(PHOTOS):
-            archive.writestr(f"me-{number}.jpg", jpeg_bytes(photo))
-    buffer.seek(0)
-    buffer.name = "photos.zip"
-    client = replicate_simulator.client()
-    name = f"faces-{int(time.time() * 1000)}"
-    client.models.create(
-        owner=replicate_simulator.owner, name=name, visibility="private", hardware="gpu-h100"
-    )
-    training = client.trainings.create(
-        model=TRAINER,
-        version=TRAINER_VERSION,
-        input={"input_images": buffer, "steps": 200, "trigger_word": "TOK"},
-        destination=f"{replicate_simulator.owner}/{name}",
-    )
-    deadline = time.monotonic() + 20
-    while training.status not in TERMINAL and time.monotonic() < deadline:
-        time.sleep(0.05)
-        training.reload()
-    assert training.status == "succeeded", training.error
-    return training.output["version"].split(":", 1)[1]
+    return version_trained_on(replicate_simulator, PHOTOS, name_prefix="faces")[1]
 
 
 @pytest.mark.parametrize("aspect_ratio", ["1:1", "21:9", "9:16"])

@@ -2,7 +2,6 @@
 then deleted by a beat task; the dataset page says when, and the owner can keep them or delete
 them at once. A running training keeps them; the model keeps working."""
 
-import io
 from datetime import timedelta
 
 import pytest
@@ -10,8 +9,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.test import Client
 from django.utils import timezone
-from PIL import Image
 
+from tests.gallery.factories import picture
 from trainings.models import Dataset, DatasetImage, LoraModel, TrainingRun
 from trainings.selectors import dataset_photos_expire_at
 from trainings.services import dataset_photos_delete
@@ -20,18 +19,12 @@ from trainings.tasks import dataset_photos_expire_task
 pytestmark = pytest.mark.django_db
 
 
-def _jpeg() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (32, 32), (200, 150, 120)).save(buffer, "JPEG")
-    return buffer.getvalue()
-
-
 def _dataset(user, *, trained_days_ago: float | None, status=TrainingRun.Status.SUCCEEDED):
     dataset = Dataset.objects.create(owner=user, name="Me")
     for n in range(2):
         photo = DatasetImage(dataset=dataset, original_name=f"{n}.jpg", status="ready")
-        photo.training_file.save(f"{n}.jpg", ContentFile(_jpeg()), save=False)
-        photo.thumbnail.save(f"{n}.webp", ContentFile(_jpeg()), save=False)
+        photo.training_file.save(f"{n}.jpg", ContentFile(picture(fmt="JPEG")), save=False)
+        photo.thumbnail.save(f"{n}.webp", ContentFile(picture()), save=False)
         photo.save()
     if trained_days_ago is not None:
         lora_model = LoraModel.objects.create(
