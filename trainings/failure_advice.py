@@ -24,6 +24,16 @@ CANCELED = "canceled"
 UNSAFE = "unsafe"
 DATASET_GONE = "dataset_gone"
 OTHER = "other"
+FAILURE_KINDS = (
+    OUT_OF_MEMORY,
+    BAD_INPUT,
+    TIMEOUT,
+    UNAVAILABLE,
+    CANCELED,
+    UNSAFE,
+    DATASET_GONE,
+    OTHER,
+)
 
 # First match wins: the order puts the specific causes before the generic ones.
 _KINDS = (

@@ -172,9 +172,12 @@ def test_a_failing_training_refunds(live_worker, owner, as_user, photos, simulat
     run = _start(client, dataset, model)
     finished = _finished(client, run["id"])
     assert finished["status"] == "failed"
-    assert finished["error_message"] == (
-        "The training ran out of GPU memory. Try a smaller batch size or resolution."
-    )
+    assert finished["error_message"] == "The training ran out of GPU memory."
+    # The advice fits the run's settings: the trainer's defaults, batch size 1.
+    advice = finished["failure_advice"]
+    assert advice["kind"] == "out_of_memory"
+    assert not any("batch size" in step for step in advice["steps"])
+    assert any("resolution" in step for step in advice["steps"])
     assert credit_balance(user=owner) == before
     assert LoraModel.objects.get(pk=model["id"]).status == LoraModel.Status.FAILED
     retried = client.post(f"/api/v1/trainings/{run['id']}/retry/")

@@ -1,7 +1,7 @@
 """Training runs: the list, starting one (with its parameters), reading one, cancelling it and
 retrying a failed one."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -10,6 +10,7 @@ from core.api import DefaultCursorPagination, JobMetricsOutput
 from likeness.models import IdentityCheck
 
 from .. import selectors, services
+from ..failure_advice import FAILURE_KINDS, training_failure_advice
 from ..models import TrainingRun
 from ..services.parameters import PARAMETER_RANGES, RESOLUTIONS
 from .serializers import CONFLICT, ERRORS, START_ERRORS, paginate
@@ -30,6 +31,14 @@ class TrainingParametersOutput(serializers.Serializer):
         return super().to_representation({**services.TrainingParameters().as_dict(), **instance})
 
 
+class FailureAdviceOutput(serializers.Serializer):
+    """What went wrong in plain words, and what to do next, fitted to the run's settings."""
+
+    kind = serializers.ChoiceField(choices=FAILURE_KINDS)
+    headline = serializers.CharField()
+    steps = serializers.ListField(child=serializers.CharField(), help_text="Most useful first.")
+
+
 class TrainingRunOutput(serializers.ModelSerializer):
     dataset = serializers.UUIDField(source="dataset_id", read_only=True, allow_null=True)
     model = serializers.UUIDField(source="lora_model_id", read_only=True)
@@ -46,6 +55,10 @@ class TrainingRunOutput(serializers.ModelSerializer):
         "it is tried again. Past it, the job fails and its credits are refunded.",
     )
 
+    failure_advice = serializers.SerializerMethodField(
+        help_text="Set when the run failed or was canceled: the advice the run's page and "
+        "e-mail give."
+    )
     waiting_for_review = serializers.SerializerMethodField(
         help_text="Set while the training waits for a moderator to check that its photos are of "
         "the owner (the consent selfie did not match them): why. Nothing is sent to the trainer "
@@ -70,6 +83,7 @@ class TrainingRunOutput(serializers.ModelSerializer):
             "cost_estimate",
             "cost_actual",
             "error_message",
+            "failure_advice",
             "retrying_until",
             "waiting_for_review",
             "created_at",
@@ -83,6 +97,13 @@ class TrainingRunOutput(serializers.ModelSerializer):
         if checks is None:
             checks = list(run.identity_checks.filter(outcome=IdentityCheck.Outcome.WAITING))
         return checks[0].reason if checks else None
+
+    @extend_schema_field(FailureAdviceOutput(allow_null=True))
+    def get_failure_advice(self, run) -> dict | None:
+        advice = training_failure_advice(run=run)
+        if advice is None:
+            return None
+        return {"kind": advice.kind, "headline": advice.headline, "steps": list(advice.steps)}
 
     def get_log_tail(self, run) -> list[str]:
         return run.logs.splitlines()[-20:]

@@ -51,7 +51,8 @@ _PROGRESS = re.compile(r"(\d+)%\|[^|\n]*\|\s*(\d+)/(\d+)")
 _PLAIN_ERRORS = (
     (
         re.compile(r"out of memory", re.I),
-        "The training ran out of GPU memory. Try a smaller batch size or resolution.",
+        # The advice (failure_advice) fits the run; the stored error only says what happened.
+        "The training ran out of GPU memory.",
     ),
     (
         re.compile(r"zip", re.I),
