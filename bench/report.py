@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bench import ROOT, Figure, percentile
+from bench.goals import goals_check, goals_markdown
 
 SERVICES = {"DATABASE_URL": "PostgreSQL", "REDIS_URL": "Redis"}
 
@@ -227,7 +228,9 @@ def report_markdown(
         "more). p50/p95 are over the items or requests of one run, then the median of the runs.",
         "",
     ]
-    return "\n".join(head + [section_markdown(section) for section in sections])
+    by_benchmark = {section.name: section.figures for section in sections}
+    goals = goals_markdown(goals_check(by_benchmark, ratio_of))
+    return "\n".join([*head, goals, *[section_markdown(section) for section in sections]])
 
 
 def report_write(path: Path, sections: Sequence[Section], *, machine: Machine) -> None:

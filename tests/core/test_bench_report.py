@@ -131,3 +131,54 @@ def test_no_ratio_without_a_usable_baseline(baseline, shown):
         ]
     )
     assert f"| only | 5.00 | ms |  |  | {shown} |  |" in text
+
+
+def test_the_goals_say_met_or_not_and_quote_this_runs_figures_for_what_stands_in_the_way():
+    from bench.goals import Goal, goals_check, goals_markdown
+    from bench.report import ratio_of
+
+    goals = [
+        Goal("webhooks", r"accepted/s, \d+ senders", 1000, at_most=False, text="rate",
+             obstacle="the floor is [[webhooks|floor]] alone, [[webhooks|floor|p95]] p95"),
+        Goal("webhooks", "answer", 20, at_most=True, measure="p95", text="answer p95",
+             obstacle="never shown when met"),
+        Goal("gallery_api", "keyset", 0.1, at_most=True, measure="ratio", text="keyset ratio"),
+        Goal("preprocess", "ours", 1200, at_most=True, text="pipeline"),
+    ]  # fmt: skip
+    figures = {
+        "webhooks": [
+            Figure("accepted/s, 10 senders", 640.0, "webhooks/s"),
+            Figure("answer, 10 senders", 9.0, "ms", p95=18.0),
+            Figure("floor: HMAC + INSERT + enqueue", 0.8, "ms/webhook", p95=1.5),
+        ],
+        "gallery_api": [
+            Figure("OFFSET", 40.0, "ms"),
+            Figure("keyset", 2.0, "ms", baseline="OFFSET"),
+        ],
+    }
+    results = goals_check(figures, ratio_of, goals)
+    assert [outcome.met for outcome, _ in results] == [False, True, True, None]
+    assert [outcome.measured for outcome, _ in results] == [640.0, 18.0, 0.05, None]
+    assert results[0][1] == "the floor is 0.8 ms/webhook alone, 1.50 ms/webhook p95"
+    assert results[1][1] == ""
+
+    table = goals_markdown(results)
+    assert "| rate | webhooks | 640 webhooks/s | ≥ 1,000 webhooks/s | **no** | the floor" in table
+    assert "| answer p95 | webhooks | 18.0 ms | p95 ≤ 20.0 ms | yes |  |" in table
+    assert "| keyset ratio | gallery_api | 0.05× | ratio ≤ 0.1× | yes |  |" in table
+    assert "| pipeline | preprocess |  | ≤ 1,200  | not measured |  |" in table
+
+
+def test_the_report_opens_with_the_goals_of_the_issue():
+    text = _report(
+        [
+            Section(
+                name="completion",
+                description="d",
+                runs=1,
+                figures=[Figure("final webhook to 4 pictures listed", 420.0, "ms (p95)", p95=420)],
+            )
+        ]
+    )
+    assert text.index("## Goals") < text.index("## completion")
+    assert "| 420 ms (p95) | ≤ 500 ms (p95) | yes |" in text

@@ -1,0 +1,232 @@
+"""The performance goals, checked against one report's figures: bench/RESULTS.md opens with them.
+
+A goal names a figure of one benchmark (a regular expression matched at the start of its name),
+which of its measures counts (value, p95 or ratio), and the bound. Where a goal is not met, the
+report says what stands in the way; that text may quote other figures of the same report as
+[[benchmark|figure|measure]], so the reason is a measurement of this run, not a number written
+once and left to age.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from bench import Figure
+
+Measure = str  # "value", "p50", "p95" or "ratio"
+
+
+@dataclass(frozen=True)
+class Goal:
+    benchmark: str
+    figure: str  # a regular expression, matched at the start of the figure's name
+    target: float
+    at_most: bool  # True: the measure must be <= target; False: >= target
+    text: str  # the goal in plain words
+    measure: Measure = "value"
+    obstacle: str = ""  # what stands in the way when it is not met, with [[...]] quotes
+
+    def bound(self) -> str:
+        return f"{'≤' if self.at_most else '≥'} {_number(self.target)}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    goal: Goal
+    measured: float | None  # None: the figure is not in this report
+    unit: str
+
+    @property
+    def met(self) -> bool | None:
+        if self.measured is None:
+            return None
+        if self.goal.at_most:
+            return self.measured <= self.goal.target
+        return self.measured >= self.goal.target
+
+
+def _number(value: float) -> str:
+    if value != 0 and abs(value) < 10:
+        return f"{value:.3g}" if abs(value) < 1 else f"{value:.2f}"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.1f}"
+
+
+def figure_find(figures: Sequence[Figure], pattern: str) -> Figure | None:
+    return next((figure for figure in figures if re.match(pattern, figure.name)), None)
+
+
+def measure_of(
+    figure: Figure,
+    measure: Measure,
+    figures: Sequence[Figure],
+    ratio: Callable[[Figure, Sequence[Figure]], float | None],
+) -> float | None:
+    if measure == "ratio":
+        return ratio(figure, figures)
+    return getattr(figure, measure)
+
+
+_QUOTE = re.compile(r"\[\[([^|\]]+)\|([^|\]]+)(?:\|([a-z0-9]+))?\]\]")
+
+
+def goals_check(
+    by_benchmark: Mapping[str, Sequence[Figure]],
+    ratio: Callable[[Figure, Sequence[Figure]], float | None],
+    goals: Sequence[Goal] | None = None,
+) -> list[tuple[Outcome, str]]:
+    """Each goal's outcome, with its obstacle text (quotes filled in) when it is not met."""
+
+    def quote(match: re.Match) -> str:
+        benchmark, start, measure = match.group(1), match.group(2), match.group(3) or "value"
+        figures = by_benchmark.get(benchmark, ())
+        figure = figure_find(figures, start)
+        value = measure_of(figure, measure, figures, ratio) if figure else None
+        if value is None:
+            return "(not measured)"
+        unit = "×" if measure == "ratio" else f" {figure.unit}"
+        return f"{_number(value)}{unit}"
+
+    results = []
+    for goal in GOALS if goals is None else goals:
+        figures = by_benchmark.get(goal.benchmark, ())
+        figure = figure_find(figures, goal.figure)
+        measured = measure_of(figure, goal.measure, figures, ratio) if figure else None
+        unit = "×" if goal.measure == "ratio" else (figure.unit if figure else "")
+        outcome = Outcome(goal=goal, measured=measured, unit=unit)
+        obstacle = _QUOTE.sub(quote, goal.obstacle) if outcome.met is False else ""
+        results.append((outcome, obstacle))
+    return results
+
+
+def goals_markdown(results: Sequence[tuple[Outcome, str]]) -> str:
+    lines = [
+        "## Goals",
+        "",
+        "| goal | benchmark | measured | bound | met | what stands in the way |",
+        "|---|---|---:|---:|---|---|",
+    ]
+    for outcome, obstacle in results:
+        goal = outcome.goal
+        measured = "" if outcome.measured is None else f"{_number(outcome.measured)}"
+        measure = "" if goal.measure == "value" else f"{goal.measure} "
+        met = {True: "yes", False: "**no**", None: "not measured"}[outcome.met]
+        unit = outcome.unit if outcome.unit == "×" else f" {outcome.unit}"
+        lines.append(
+            f"| {goal.text} | {goal.benchmark} | {measured}{unit if measured else ''} "
+            f"| {measure}{goal.bound()}{unit} | {met} | {obstacle} |"
+        )
+    return "\n".join([*lines, ""])
+
+
+GOALS: tuple[Goal, ...] = (
+    Goal(
+        "gallery_api",
+        "newest, page 1",
+        15.0,
+        at_most=True,
+        measure="p95",
+        text="Gallery API, page 1 of 30 (20,000 of 100,000 images)",
+        obstacle="The page's one SQL query is not it (the keyset query takes "
+        "[[gallery_api|SQL at 10,000: keyset|p50]] even 10,000 deep): the rest is Django and "
+        "DRF serialising 30 images, on a 2-core machine that also runs PostgreSQL.",
+    ),
+    Goal(
+        "gallery_api",
+        "newest, 10,000 deep",
+        15.0,
+        at_most=True,
+        measure="p95",
+        text="Gallery API, 10,000 deep",
+        obstacle="The keyset query stays at [[gallery_api|SQL at 10,000: keyset|p50]]; the "
+        "time is serialisation, as on page 1 ([[gallery_api|newest, page 1|p95]]).",
+    ),
+    Goal(
+        "gallery_api",
+        "SQL at 10,000: keyset",
+        1 / 22,
+        at_most=True,
+        measure="ratio",
+        text="Keyset SQL against OFFSET at 10,000 deep (22× faster before)",
+    ),
+    Goal(
+        "webhooks",
+        "accepted/s, 10 senders",
+        1000.0,
+        at_most=False,
+        text="Signed webhooks accepted per second, 10 senders, 0 lost, 0 double",
+        obstacle="The floor measured alone: [[webhooks|floor|value]] per webhook in one thread, "
+        "with the 10 senders, gunicorn, PostgreSQL, Redis and the worker sharing 2 cores.",
+    ),
+    Goal(
+        "webhooks",
+        "answer, 10 senders",
+        20.0,
+        at_most=True,
+        measure="p95",
+        text="Webhook answer at 10 senders",
+        obstacle="Requests queue behind gunicorn's threads: [[webhooks|accepted/s, 10 senders]] "
+        "accepted.",
+    ),
+    Goal(
+        "throughput",
+        r"\d+ users, simulator memory",
+        450.0,
+        at_most=False,
+        text="Pictures per minute, 50 people waiting, simulator in memory",
+    ),
+    Goal(
+        "throughput",
+        r"\d+ users, simulator data-dir",
+        450.0,
+        at_most=False,
+        text="Pictures per minute, 50 people waiting, simulator on disk (as make run)",
+    ),
+    Goal(
+        "throughput",
+        "submit answer, simulator memory",
+        50.0,
+        at_most=True,
+        measure="p95",
+        text="Submit answer under that load (simulator in memory)",
+    ),
+    Goal(
+        "preprocess",
+        r"person, \d+ processes, ours",
+        0.25,
+        at_most=True,
+        measure="ratio",
+        text="Dataset pipeline against plain decode + resize (4× faster)",
+    ),
+    Goal(
+        "preprocess",
+        r"person, \d+ processes, ours",
+        1200.0,
+        at_most=True,
+        text="20 phone photos through the pipeline, both cores",
+    ),
+    Goal(
+        "gallery_page",
+        "390 px x2: page",
+        600.0,
+        at_most=True,
+        text="Gallery page of 50 pictures on a phone (2×)",
+    ),
+    Goal(
+        "gallery_page",
+        "1280 px x2: page",
+        600.0,
+        at_most=True,
+        text="Gallery page of 50 pictures on a laptop (2×)",
+        obstacle="A 2× laptop cell needs the 512 px thumbnails: "
+        "[[gallery_page|thumbnail 512 px, mean]] each, 50 of them.",
+    ),
+    Goal(
+        "completion",
+        "final webhook to 4 pictures listed",
+        500.0,
+        at_most=True,
+        text="Final webhook to 4 pictures listed, with moderation and likeness",
+    ),
+)
