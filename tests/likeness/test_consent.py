@@ -222,3 +222,53 @@ def test_the_privacy_page_says_what_is_computed_from_faces_why_and_where(client,
         "deleted with the model",
     ):
         assert words in faces, words
+
+
+# --- consent changed while a photo is being processed ------------------------------------------
+
+
+def _consent_changed_during_processing(monkeypatch, dataset, *, consent: bool):
+    """Process one photo, changing the consent after the worker decided whether to look for
+    faces and before it stores what it found: the moment a second request can land. The tests
+    commit for real, so the consent's own task runs at once, as it would in another worker,
+    while the photo is still being processed."""
+    from trainings.services import datasets as dataset_services
+
+    normalise = dataset_services.normalise_image
+    changed = []
+
+    def normalise_then_change_consent(*args, **kwargs):
+        result = normalise(*args, **kwargs)
+        dataset_face_consent_set(dataset=Dataset.objects.get(pk=dataset.pk), consent=consent)
+        changed.append(kwargs.get("find_faces"))
+        return result
+
+    monkeypatch.setattr(dataset_services, "normalise_image", normalise_then_change_consent)
+    photo = upload(dataset, owner_photos(1))["me-0.jpg"]
+    assert changed == [not consent]  # the worker had decided the other way
+    return photo
+
+
+@pytest.mark.django_db(transaction=True)
+def test_consent_given_while_a_photo_is_processed_still_gets_its_faces(owner, monkeypatch):
+    dataset = dataset_create(user=owner, name="Me", target_size=512)
+
+    photo = _consent_changed_during_processing(monkeypatch, dataset, consent=True)
+
+    # The consent's backfill found the photo still pending; the photo, finished without faces,
+    # queued a check of its own.
+    assert photo.status == DatasetImage.Status.READY
+    photo.refresh_from_db()
+    assert len(photo.faces) == 1 and photo.faces_checked_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_consent_withdrawn_while_a_photo_is_processed_keeps_none_of_its_faces(owner, monkeypatch):
+    dataset = consenting_dataset(owner)
+
+    photo = _consent_changed_during_processing(monkeypatch, dataset, consent=False)
+
+    # The faces were found, but the store saw the withdrawal under the dataset's lock.
+    assert photo.status == DatasetImage.Status.READY
+    assert photo.faces == [] and photo.faces_checked_at is None
+    assert Dataset.objects.get(pk=dataset.pk).face_consent_at is None
