@@ -9,13 +9,13 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
-from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api import JobMetricsOutput, RangedFloatField, RangedIntegerField
 from core.exceptions import DomainError, NotFound
+from core.url_templates import reverse_uuid, uuid_path_maker
 
 from .. import selectors, services
 from ..media import media_url
@@ -110,8 +110,18 @@ class ImageOutput(serializers.ModelSerializer):
             "created_at",
         ]
 
+    def _path(self, name: str, image_id) -> str:
+        # Reversed once per list, not per image (core.url_templates).
+        makers = self.context.setdefault("_path_makers", {})
+        if name not in makers:
+            makers[name] = uuid_path_maker(name, kwarg="image_id")
+        return makers[name](image_id)
+
     def _viewable(self, image) -> bool:
-        viewer = selectors.Viewer.of(self.context["request"].user)
+        # Asked four times per image: the viewer is made once per list.
+        viewer = self.context.get("_viewer")
+        if viewer is None:
+            viewer = self.context["_viewer"] = selectors.Viewer.of(self.context["request"].user)
         return selectors.image_viewable(viewer=viewer, image=image)
 
     def get_placeholder(self, image) -> str | None:
@@ -129,21 +139,21 @@ class ImageOutput(serializers.ModelSerializer):
     def get_thumbnail_url(self, image) -> str | None:
         if not self._viewable(image):
             return None
-        view = reverse("api:gallery-image-thumbnail", kwargs={"image_id": image.id})
+        view = self._path("api:gallery-image-thumbnail", image.id)
         return media_url(name=image.thumbnail.name, view_url=view, request=self.context["request"])
 
     @extend_schema_field(NULLABLE_URI)
     def get_url(self, image) -> str | None:
         if not self._viewable(image):
             return None
-        view = reverse("api:gallery-image-file", kwargs={"image_id": image.id})
+        view = self._path("api:gallery-image-file", image.id)
         return media_url(name=image.file.name, view_url=view, request=self.context["request"])
 
     @extend_schema_field(NULLABLE_URI)
     def get_download_url(self, image) -> str | None:
         if not self._viewable(image):
             return None
-        view = reverse("api:gallery-image-download", kwargs={"image_id": image.id})
+        view = self._path("api:gallery-image-download", image.id)
         return self.context["request"].build_absolute_uri(view)
 
     @extend_schema_field(ModelRefOutput)
@@ -243,7 +253,9 @@ class GenerationOutput(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, generation) -> str:
-        view = reverse("api:gallery-generation-detail", kwargs={"generation_id": generation.id})
+        view = reverse_uuid(
+            "api:gallery-generation-detail", kwarg="generation_id", value=generation.id
+        )
         return self.context["request"].build_absolute_uri(view)
 
 
