@@ -13,14 +13,17 @@ minutes):
 Rows, per set: `plain` decodes the whole image and resizes it to the training size (Lanczos), the
 baseline; `ours` is what the dataset pipeline runs per photo (draft decoding, orientation, sRGB,
 the JPEG training copy, the WebP thumbnail, sharpness, faces, perceptual hashes, colours), all
-from one decode. "1 process" runs the photos one after another; "N processes" spreads them over
-a pool of one process per core, as the Celery workers do. Each figure is the median of
-`--repeat` runs over the whole set; the ratio is ours against plain in the same mode.
+from one decode; `consent` adds what a dataset whose owner agreed to face processing also
+computes, each face's identity vector (dlib's network: about 0.1 s a face). "1 process" runs
+the photos one after another; "N processes" spreads them over a pool of one process per core, as
+the Celery workers do. Each figure is the median of `--repeat` runs over the whole set; the
+ratio is against plain in the same mode.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import multiprocessing
 import os
@@ -101,7 +104,22 @@ def ours(data: bytes, long_side: int) -> int:
     return result.measurements.face_count
 
 
-_PIPELINES: dict[str, Callable[[bytes, int], object]] = {"plain": plain_decode_resize, "ours": ours}
+def ours_with_face_vectors(data: bytes, long_side: int) -> None:
+    """The same for a dataset whose owner agreed to face processing: also each face's identity
+    vector (likeness.faces), what the one-person check compares."""
+    normalise_image(data, long_side=long_side, measure=True, find_faces=True)
+
+
+_PIPELINES: dict[str, Callable[[bytes, int], object]] = {
+    "plain": plain_decode_resize,
+    "ours": ours,
+    "consent": ours_with_face_vectors,
+}
+_LABELS = {
+    "plain": BASELINE,
+    "ours": "ours: normalise + quality",
+    "consent": "consent: ours + face vectors",
+}
 
 
 def _one(task: tuple[str, bytes, int]) -> object:
@@ -110,14 +128,17 @@ def _one(task: tuple[str, bytes, int]) -> object:
     return result if isinstance(result, int) else None
 
 
-def _timed_set(run_set: Callable[[], object], repeat: int) -> float:
-    """Median wall time of `repeat` runs over the whole set, in milliseconds."""
-    times = []
+def _timed_sets(runs: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """Median wall time of `repeat` runs of each over the whole set, in milliseconds. The runs
+    take turns (plain, ours, plain, ours...), so load from other processes on the machine
+    falls on all of them alike instead of on whichever ran while it lasted."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(max(1, repeat)):
-        start = time.perf_counter()
-        run_set()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+        for name, run_set in runs.items():
+            start = time.perf_counter()
+            run_set()
+            times[name].append((time.perf_counter() - start) * 1000)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def run(args: argparse.Namespace, out: TextIO) -> list[Figure]:
@@ -141,21 +162,19 @@ def run(args: argparse.Namespace, out: TextIO) -> list[Figure]:
                 _one((name, inputs[0], long_side))
             faces = [_one(("ours", data, long_side)) for data in inputs]
 
+            def sequential(name, inputs=inputs):
+                for data in inputs:
+                    _PIPELINES[name](data, long_side)
+
+            def pooled(name, inputs=inputs):
+                list(pool.map(_one, [(name, data, long_side) for data in inputs]))
+
             set_rows = []
-            for name, function in _PIPELINES.items():
-                label = BASELINE if name == "plain" else "ours: normalise + quality"
-
-                def sequential(function=function, inputs=inputs):
-                    for data in inputs:
-                        function(data, long_side)
-
-                def pooled(name=name, inputs=inputs):
-                    list(pool.map(_one, [(name, data, long_side) for data in inputs]))
-
-                modes = (("1 process", sequential), (f"{processes} processes", pooled))
-                for mode, run_set in modes:
-                    total = _timed_set(run_set, args.repeat)
-                    set_rows.append(Row(f"{kind}, {mode}, {label}", [total / count] * count))
+            for mode, run_set in (("1 process", sequential), (f"{processes} processes", pooled)):
+                runs = {name: functools.partial(run_set, name) for name in _PIPELINES}
+                for name, total in _timed_sets(runs, args.repeat).items():
+                    label = f"{kind}, {mode}, {_LABELS[name]}"
+                    set_rows.append(Row(label, [total / count] * count))
             with_face = sum(1 for n in faces if n)
             print(
                 f"preprocess ({kind}): {count} JPEG photos of {args.size[0]}x{args.size[1]} "
@@ -178,7 +197,9 @@ def _figures(rows: list[Row], *, kind: str, count: int) -> list[Figure]:
     """The rows for the report: the wall time for the whole set, against plain in the same mode."""
     figures = []
     for row in rows:
-        plain = row.label.replace("ours: normalise + quality", BASELINE)
+        plain = row.label
+        for label in _LABELS.values():
+            plain = plain.replace(label, BASELINE)
         figures.append(
             Figure(
                 name=row.label,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -25,6 +26,8 @@ SAME_PERSON_DISTANCE = 0.6
 DETECT_MAX_SIDE = 800
 # Smaller than this share of the picture's shorter side, a face is too small to tell anyone by.
 MIN_FACE_SHARE = 0.06
+
+Box = tuple[int, int, int, int]  # left, top, right, bottom
 
 _lock = threading.Lock()  # dlib's objects are not documented as thread-safe
 
@@ -62,8 +65,15 @@ def _models():
     )
 
 
-def faces_find(picture: Image.Image, *, upsample: int = 0) -> list[Face]:
-    """Every face dlib finds in `picture`, largest first, with boxes in its own pixels."""
+def faces_find(
+    picture: Image.Image, *, upsample: int = 0, retry_upsample: int | None = None
+) -> list[Face]:
+    """Every face dlib finds in `picture`, largest first, with boxes in its own pixels.
+
+    With `retry_upsample`, a look that does not find exactly one face is done again with that
+    much upsampling (see trainings.imaging.faces_of). Vectors are computed only for the faces
+    returned: at about 0.1 s each (dlib's network on the CPU) they cost more than the search.
+    """
     rgb = picture.convert("RGB")
     scale = min(1.0, DETECT_MAX_SIDE / max(rgb.size))
     small = (
@@ -75,25 +85,40 @@ def faces_find(picture: Image.Image, *, upsample: int = 0) -> list[Face]:
     )
     pixels = np.asarray(small)
     detector, predictor, encoder = _models()
-    faces = []
     with _lock:
-        for box in detector(pixels, upsample):
-            shape = predictor(pixels, box)
-            vector = encoder.compute_face_descriptor(pixels, shape)
-            faces.append(
-                Face(
-                    box=(
-                        max(0, round(box.left() / scale)),
-                        max(0, round(box.top() / scale)),
-                        min(rgb.width, round(box.right() / scale)),
-                        min(rgb.height, round(box.bottom() / scale)),
-                    ),
-                    vector=tuple(float(value) for value in vector),
-                )
+        boxes = _usable(detector(pixels, upsample), rgb.size, scale)
+        if retry_upsample is not None and len(boxes) != 1:
+            boxes = _usable(detector(pixels, retry_upsample), rgb.size, scale)
+        faces = [
+            Face(
+                box=box,
+                vector=tuple(
+                    float(value)
+                    for value in encoder.compute_face_descriptor(pixels, predictor(pixels, found))
+                ),
             )
-    shortest = min(rgb.size)
-    usable = [face for face in faces if face.area**0.5 >= MIN_FACE_SHARE * shortest]
-    return sorted(usable, key=lambda face: face.area, reverse=True)
+            for box, found in boxes
+        ]
+    return sorted(faces, key=lambda face: face.area, reverse=True)
+
+
+def _usable(found, size: tuple[int, int], scale: float) -> list[tuple[Box, Any]]:
+    """dlib's boxes in the picture's pixels, with the detection each came from; a face too
+    small to tell anyone by is left out."""
+    width, height = size
+    shortest = min(size)
+    boxes = []
+    for rectangle in found:
+        box = (
+            max(0, round(rectangle.left() / scale)),
+            max(0, round(rectangle.top() / scale)),
+            min(width, round(rectangle.right() / scale)),
+            min(height, round(rectangle.bottom() / scale)),
+        )
+        area = max(0, box[2] - box[0]) * max(0, box[3] - box[1])
+        if area**0.5 >= MIN_FACE_SHARE * shortest:
+            boxes.append((box, rectangle))
+    return boxes
 
 
 def face_distance(a, b) -> float:
