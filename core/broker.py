@@ -19,9 +19,13 @@ import functools
 import logging
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
+from urllib.parse import urlsplit
 
+import redis
 from celery import current_app
 from kombu.exceptions import OperationalError
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from .exceptions import DomainError
 
@@ -36,6 +40,7 @@ CHECK_TIMEOUT_SECONDS = 1.0
 # What sending a task raises when the broker cannot be reached (Celery re-raises the
 # transport's connection errors as kombu's OperationalError once its retries are spent).
 BROKER_ERRORS = (OperationalError,)
+_REDIS = ("redis", "rediss")
 
 
 class BrokerUnavailable(DomainError):
@@ -55,21 +60,40 @@ class BrokerUnavailable(DomainError):
 
 
 def broker_ready_check() -> None:
-    """Raise BrokerUnavailable unless the broker accepts a connection now.
+    """Raise BrokerUnavailable unless the broker answers now.
 
-    One connection per call (a few milliseconds; at most CHECK_TIMEOUT_SECONDS when the
-    broker's host does not answer). With tasks run inline (CELERY_TASK_ALWAYS_EAGER, the unit
-    tests) there is no broker to ask.
+    On Redis, one PING over a connection kept for the purpose (a fraction of a millisecond,
+    where opening a broker connection per call cost ~7 ms of every submit); it reconnects once
+    after a restart, and gives up after CHECK_TIMEOUT_SECONDS when the host does not answer.
+    Other transports: a new connection per call. With tasks run inline
+    (CELERY_TASK_ALWAYS_EAGER, the unit tests) there is no broker to ask.
     """
     app = current_app
     if app.conf.task_always_eager:
         return
+    url = app.conf.broker_write_url or app.conf.broker_url or ""
     try:
+        if isinstance(url, str) and ";" not in url and urlsplit(url).scheme in _REDIS:
+            _redis_checker(url).ping()
+            return
         with app.connection_for_write(connect_timeout=CHECK_TIMEOUT_SECONDS) as connection:
             connection.ensure_connection(max_retries=0, timeout=CHECK_TIMEOUT_SECONDS)
     except Exception as error:  # whatever the transport raises, the answer is "not now"
         logger.warning("broker unavailable, write refused with 503: %r", error)
         raise BrokerUnavailable() from error
+
+
+@functools.cache
+def _redis_checker(url: str) -> redis.Redis:
+    # Its own small pool (thread-safe), apart from kombu's channels: a PING here never waits
+    # behind a publish, and the timeouts bound the check whatever the broker options say.
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=CHECK_TIMEOUT_SECONDS,
+        socket_timeout=CHECK_TIMEOUT_SECONDS,
+        retry=Retry(NoBackoff(), 1),
+        max_connections=64,
+    )
 
 
 def enqueues_work(service: Callable[P, R]) -> Callable[P, R]:
