@@ -26,6 +26,8 @@ WORKER_CPU_CONCURRENCY = env.int("WORKER_CPU_CONCURRENCY", default=2)
 TASK_SHAPES = {
     # Replicate: submit, re-read after a webhook, reconcile what was lost.
     "core.remote_jobs.tasks.remote_job_submit_task": "io",
+    # (The one applying a generation's success stores its pictures: sent to cpu by name, see
+    # RemoteJobLifecycle.refresh_options.)
     "core.remote_jobs.tasks.remote_job_refresh_task": "io",
     "core.remote_jobs.tasks.remote_jobs_reconcile_task": "io",
     "core.tasks.webhook_delivery_prune_task": "io",

@@ -19,7 +19,6 @@ status change that ends the job, so they are captured or refunded exactly once.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import logging
 from collections.abc import Callable
@@ -36,7 +35,7 @@ from core import replicate_gateway
 from core.exceptions import Conflict
 from core.models import JobStatus, ReplicateJob
 from core.replicate_gateway import RemoteJob, ReplicateServiceError
-from core.webhooks import register_webhook_handler
+from core.webhooks import register_webhook_handler, webhook_task_send
 
 from .files import remote_files_forget_on_commit
 from .registry import lifecycle_add
@@ -69,6 +68,8 @@ class RemoteJobLifecycle(SubmitOnce):
 
     # Inputs that are files, uploaded again by each attempt: left out when matching.
     file_inputs: ClassVar[frozenset[str]] = frozenset()
+    # Whether a success's outputs are stored here (downloaded, decoded, scanned: CPU work).
+    stores_outputs: ClassVar[bool] = False
 
     # --- What each kind of job provides -----------------------------------------------------
 
@@ -190,6 +191,18 @@ class RemoteJobLifecycle(SubmitOnce):
                     self.orphan_settle(remote)
         return job
 
+    def refresh_options(self, remote: RemoteJob) -> dict[str, Any]:
+        """Where the task applying a webhook's news runs. A success whose outputs are stored
+        goes to the cpu queue (when tasks are routed by shape), so that a burst of finished
+        generations holds up neither submissions nor the other webhooks on io."""
+        if (
+            self.stores_outputs
+            and settings.TASK_QUEUES_BY_SHAPE
+            and remote.status == JobStatus.SUCCEEDED
+        ):
+            return {"queue": settings.TASK_QUEUE_CPU}
+        return {}
+
     def reported_is_enough(self, remote: RemoteJob) -> bool:
         """Whether a webhook's body carries all that applying its status needs: a success
         must name what it produced (its outputs, a training's version)."""
@@ -275,10 +288,13 @@ def lifecycle_register(lifecycle: RemoteJobLifecycle) -> None:
     register_webhook_handler(
         lifecycle.kind,
         # Sent at once, with the signed body: the receiver unrecords a delivery it cannot enqueue.
-        lambda remote: remote_job_refresh_task.apply_async(
+        lambda remote: webhook_task_send(
+            remote_job_refresh_task,
             (lifecycle.kind, remote.id),
-            {"reported": dataclasses.asdict(remote)},
+            # Its fields hold what JSON holds: a shallow copy is sent as asdict()'s deep one.
+            {"reported": dict(vars(remote))},
             # Shown in logs instead of a repr of the whole body, which cost more than the send.
             kwargsrepr=f"{{'reported': {remote.status!r}}}",
+            **lifecycle.refresh_options(remote),
         ),
     )

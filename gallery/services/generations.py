@@ -334,6 +334,8 @@ class GenerationLifecycle(RemoteJobLifecycle):
 
     # Uploaded again by each attempt, under a new URL (or a URL the person gave).
     file_inputs = frozenset({"image", "mask"})
+    # Pictures, decoded and scanned in the refresh that applies the success.
+    stores_outputs = True
 
     def remote_input(self, job: Generation) -> dict[str, Any]:
         """The prediction's input, the init image and mask uploaded through the Files API."""
