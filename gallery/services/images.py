@@ -7,7 +7,7 @@ import logging
 import tempfile
 import zipfile
 from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -44,12 +44,12 @@ class _PreparedOutput:
 
 
 def _output_prepare(
-    *, generation: Generation, index: int, download: Future, seed: int | None, identity
+    *, generation: Generation, index: int, url: str, seed: int | None, identity
 ) -> _PreparedOutput:
-    """Everything but the row, from one decode: check, mark, thumbnail, likeness, safety
-    scan, files, once `download` has the bytes."""
+    """Everything but the row, from one decode: download, check, mark, thumbnail, likeness,
+    safety scan, files."""
     try:
-        data, _media_type = download.result()
+        data, _media_type = replicate_gateway.output_download(url=url)
         processed = imaging.output_process(
             data,
             # The platform and the generation only: a model's name can be a person's name,
@@ -66,7 +66,7 @@ def _output_prepare(
             else NOT_SCORED
         )
         image = GeneratedImage(
-            owner=generation.owner,
+            owner=generation.owner,  # loaded before the pool started: no query in a thread
             generation=generation,
             index=index,
             placeholder_color=processed.placeholder_color,
@@ -96,21 +96,30 @@ def _output_prepare(
 def _outputs_prepare(
     *, generation: Generation, todo: list[tuple[int, str]], seed: int | None, identity
 ) -> list[_PreparedOutput]:
-    """The outputs are downloaded at the same time (a small pool: waiting on the network) and
-    processed here one after another as they arrive (CPU: decoding, the classifier and dlib
-    gain nothing from more threads than cores, and measured slower with them). A 4-output
-    generation waits for its slowest download plus the processing, not for every download."""
+    """Each output in a thread of a small pool, from its download to its scan: the downloads
+    wait on the network together, and one output's scan (onnxruntime, which releases the GIL)
+    runs while the next is decoded and thumbnailed (Pillow releases it too; IMAGE_DECODES_AT_ONCE
+    still bounds the decodes, and so the memory). A 4-output generation then costs about its
+    decodes plus one scan, where one output after another cost every decode and every scan."""
     if not todo:
         return []
     workers = max(1, min(len(todo), settings.GENERATION_OUTPUT_THREADS))
+    # The files' paths name the owner: read here, as a thread would open a connection of its
+    # own that nothing closes.
+    _ = generation.owner
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="outputs") as pool:
-        downloads = [pool.submit(replicate_gateway.output_download, url=url) for _, url in todo]
-        return [
-            _output_prepare(
-                generation=generation, index=index, download=download, seed=seed, identity=identity
+        futures = [
+            pool.submit(
+                _output_prepare,
+                generation=generation,
+                index=index,
+                url=url,
+                seed=seed,
+                identity=identity,
             )
-            for (index, _url), download in zip(todo, downloads, strict=True)
+            for index, url in todo
         ]
+        return [future.result() for future in futures]
 
 
 def _images_insert(images: list[GeneratedImage]) -> list[GeneratedImage]:
