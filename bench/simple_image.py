@@ -40,6 +40,7 @@ from bench import ROOT, Row
 from tests.simulator_fixtures import SimulatorProcess, start_simulator, wait_until
 
 IDLE = "idle"
+BASELINE = IDLE  # the rows with callers waiting are compared with the gallery alone
 WORKERS, THREADS = 2, 4  # as in the Procfile
 # Variables that would point the site at real services: the benchmark never uses them.
 _FOREIGN = ("DJANGO_", "DATABASE_", "REDIS_", "CELERY_", "AWS_", "REPLICATE_", "EMAIL_URL")

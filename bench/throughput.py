@@ -1,12 +1,15 @@
 """Pictures a minute for 50 people at once, each waiting for their picture, against the seed's
 design (one blocking `replicate.run` per process).
 
-Starts the site as the Procfile does (gunicorn 2 x 4, a Celery worker, the Replicate simulator
-with its default 5-second predictions: 1 s starting + 4 s processing) on PostgreSQL and Redis
-(`--database-url`, `--redis-url`: a database of its own, created and dropped; a Redis database
-of its own, flushed). Each of `--users` people loops: submit one picture
-(`POST /api/v1/generations/` on the default model), then poll the generation until its picture
-is listed. A row counts the pictures listed in `--seconds` after a warm-up.
+Starts the site as Procfile.production does (gunicorn 2 x 4; an io worker of 4 processes and a
+cpu worker of 2, tasks routed by shape; `--workers single`: the Procfile's one worker of 2) and
+the Replicate simulator with its default 5-second predictions (1 s starting + 4 s processing),
+on PostgreSQL and Redis (`--database-url`: a database of its own, created and dropped;
+`--redis-url`: REDIS_URL's database, flushed, for the broker and the cache, so that two people
+running benchmarks with their own REDIS_URL never share one). Each of `--users` people loops:
+submit one picture (`POST /api/v1/generations/` on the default model), then look at the
+generation every `--poll` seconds until its picture is listed. A row counts the pictures listed
+in `--seconds` after a warm-up.
 
 Rows: pictures/min, with the simulator in memory and with `--data-dir` (as `make run` starts
 it); the submit answer's p50/p95 under that load; and the seed's design: one process that
@@ -20,6 +23,7 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -31,10 +35,12 @@ import httpx
 
 from bench import Figure, percentile
 from bench.simple_image import Site
-from tests.simulator_fixtures import start_simulator
+from tests.simulator_fixtures import start_simulator, wait_until
 
 PROMPT = "a lighthouse on a cliff at dawn"
 REQUIRES = ("DATABASE_URL", "REDIS_URL")
+# Processes of each worker with --workers queues: Procfile.production's defaults.
+WORKER_IO_CONCURRENCY, WORKER_CPU_CONCURRENCY = 4, 2
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,14 +52,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--modes", default="memory,data-dir", help="simulator modes: memory, data-dir"
     )
     parser.add_argument(
+        "--poll", type=float, default=1.0, help="seconds between a person's two looks (1)"
+    )
+    parser.add_argument(
+        "--workers",
+        choices=("queues", "single"),
+        default="queues",
+        help="queues: an io and a cpu worker, as Procfile.production runs them (default); "
+        "single: one worker of 2 processes on every queue, as the Procfile of `make run`",
+    )
+    parser.add_argument(
         "--database-url",
         default=_own(os.environ.get("DATABASE_URL", ""), "_bench_throughput"),
         help="PostgreSQL database to create, use and drop (DATABASE_URL + _bench_throughput)",
     )
     parser.add_argument(
         "--redis-url",
-        default=_own(os.environ.get("REDIS_URL", ""), "/12"),
-        help="Redis database to flush and use, and the next one (REDIS_URL's server, db 12)",
+        # The caller's own database, not a fixed number: two benchmarks run by two people
+        # (each with a REDIS_URL of their own) must not flush each other's queues.
+        default=os.environ.get("REDIS_URL", ""),
+        help="Redis database to flush and use for broker and cache (REDIS_URL)",
     )
 
 
@@ -95,6 +113,9 @@ class SiteOnServices(Site):
             **{
                 "DATABASE_URL": self.database_url,
                 "REDIS_URL": self.redis_url,
+                # The cache in the same database (its keys are prefixed): the site would
+                # otherwise take the next one, which may be someone else's.
+                "REDIS_CACHE_URL": self.redis_url,
                 **self.extra_env,
                 **extra,
             }
@@ -102,6 +123,24 @@ class SiteOnServices(Site):
 
     def start_simulator(self) -> None:
         self.simulator = start_simulator(self.var_dir / "logs", *self.simulator_args)
+
+    def start_workers(self, layout: str) -> None:
+        """`single`: the Procfile's one worker; `queues`: Procfile.production's two."""
+        if layout == "single":
+            self.start_worker()
+            return
+        self.extra_env["TASK_QUEUES_BY_SHAPE"] = "1"  # the web process routes by shape too
+        for name, queues, concurrency in (
+            ("worker-io", "io,celery", WORKER_IO_CONCURRENCY),
+            ("worker-cpu", "cpu", WORKER_CPU_CONCURRENCY),
+        ):
+            log = self._start(
+                name,
+                [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO",
+                 "--queues", queues, "--concurrency", str(concurrency), "--hostname",
+                 f"{name}@%h", "--without-gossip", "--without-mingle"],
+            )  # fmt: skip
+            wait_until(lambda log=log: " ready." in log.read_text(errors="replace"), 60, 0.2, name)
 
 
 def _database(url: str, *, create: bool) -> None:
@@ -117,8 +156,7 @@ def _database(url: str, *, create: bool) -> None:
 def _redis_flush(url: str) -> None:
     import redis
 
-    for database in (url, url.rsplit("/", 1)[0] + f"/{int(url.rsplit('/', 1)[1]) + 1}"):
-        redis.Redis.from_url(database).flushdb()
+    redis.Redis.from_url(url).flushdb()
 
 
 @dataclass
@@ -127,10 +165,14 @@ class Load:
 
     url: str
     tokens: list[str]
+    poll: float = 1.0
     stop: threading.Event = field(default_factory=threading.Event)
     listed: list[float] = field(default_factory=list)  # monotonic time of each listed picture
     submit_ms: list[tuple[float, float]] = field(default_factory=list)  # (when, ms)
     errors: list[str] = field(default_factory=list)
+    # Process groups to account CPU time to over the measured window (name: group leader).
+    groups: dict[str, int] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds in the window, by group
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def person(self, token: str) -> None:
@@ -154,12 +196,14 @@ class Load:
                 with self._lock:
                     self.submit_ms.append((time.monotonic(), elapsed))
                 detail_url = answer.json()["generations"][0]["url"]
-                while not self.stop.wait(0.25):
+                while not self.stop.wait(self.poll):
                     try:
                         detail = client.get(detail_url).json()
                     except (httpx.HTTPError, ValueError):
                         continue
-                    if detail.get("images"):
+                    # Succeeded: its picture is listed, or held by the classifier (never
+                    # listed to its owner), which would otherwise leave this person waiting.
+                    if detail.get("images") or detail.get("status") == "succeeded":
                         with self._lock:
                             self.listed.append(time.monotonic())
                         break
@@ -175,15 +219,39 @@ class Load:
         for thread in threads:
             thread.start()
         time.sleep(warmup)
+        cpu_before = _cpu_seconds(self.groups)
         start = time.monotonic()
         time.sleep(seconds)
         end = time.monotonic()
+        cpu_after = _cpu_seconds(self.groups)
+        self.cpu = {name: cpu_after[name] - cpu_before[name] for name in self.groups}
         self.stop.set()
         for thread in threads:
             thread.join(timeout=10)
         pictures = sum(1 for moment in self.listed if start <= moment < end)
         submits = [ms for moment, ms in self.submit_ms if start <= moment < end]
         return pictures * 60 / (end - start), submits
+
+
+def _cpu_seconds(groups: dict[str, int]) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the live processes of each process group
+    (Linux /proc). Wall times on a shared machine vary with its load; the CPU a picture costs
+    varies much less, so it is what tells two versions apart."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    totals = dict.fromkeys(groups, 0.0)
+    leaders = {leader: name for name, leader in groups.items()}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        name = leaders.get(int(fields[2]))  # the process group
+        if name is not None:
+            totals[name] += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return totals
 
 
 def seed_design(simulator, *, users: int, seconds: float) -> float:
@@ -220,7 +288,9 @@ def seed_design(simulator, *, users: int, seconds: float) -> float:
     return sum(1 for moment in done if start <= moment < end) * 60 / (end - start)
 
 
-def _run_mode(args, mode: str) -> tuple[float, list[float], list[str], float | None]:
+def _run_mode(
+    args, mode: str
+) -> tuple[float, list[float], list[str], float | None, dict[str, float]]:
     _database(args.database_url, create=True)
     _redis_flush(args.redis_url)
     try:
@@ -246,16 +316,24 @@ def _run_mode(args, mode: str) -> tuple[float, list[float], list[str], float | N
                     f"from bench.throughput import seed_users; seed_users({args.users})",
                 )
                 tokens = json.loads(seeded.strip().splitlines()[-1])
-                site.start_worker()
+                site.start_workers(args.workers)
                 site.start_web()
-                load = Load(site.url, tokens)
+                load = Load(
+                    site.url,
+                    tokens,
+                    poll=args.poll,
+                    groups={
+                        name: process.pid  # each started in a session (a group) of its own
+                        for name, process in site.processes.items()
+                    },
+                )
                 per_minute, submits = load.measure(warmup=args.warmup, seconds=args.seconds)
                 baseline = None
                 if mode == "memory" and args.baseline_seconds > 0:
                     baseline = seed_design(
                         site.simulator, users=args.users, seconds=args.baseline_seconds
                     )
-                return per_minute, submits, load.errors, baseline
+                return per_minute, submits, load.errors, baseline, load.cpu
             finally:
                 site.stop()
     finally:
@@ -267,7 +345,7 @@ def run(args: argparse.Namespace, out: TextIO) -> list[Figure]:
     notes: list[str] = []
     baseline_value = None
     for mode in args.modes.split(","):
-        per_minute, submits, errors, baseline = _run_mode(args, mode)
+        per_minute, submits, errors, baseline, cpu = _run_mode(args, mode)
         if baseline is not None:
             baseline_value = baseline
             figures.append(
@@ -294,11 +372,23 @@ def run(args: argparse.Namespace, out: TextIO) -> list[Figure]:
                     note=f"{len(submits)} submits",
                 )
             )
+        pictures = per_minute * args.seconds / 60
+        for name, seconds in sorted(cpu.items()):
+            if pictures:
+                figures.append(
+                    Figure(
+                        f"{name} CPU a picture, simulator {mode}",
+                        seconds * 1000 / pictures,
+                        "ms",
+                        note=f"{seconds:.1f} s CPU over {pictures:.0f} pictures",
+                    )
+                )
         if errors:
             notes.append(f"{mode}: {len(errors)} errors, first: {errors[0]}")
     print(
         f"throughput: {args.users} people each submit one picture and wait until it is listed; "
-        f"{args.seconds:.0f} s counted after {args.warmup:.0f} s; simulator predictions 5 s.",
+        f"{args.seconds:.0f} s counted after {args.warmup:.0f} s; simulator predictions 5 s; "
+        f"a look every {args.poll:g} s; workers: {args.workers}.",
         file=out,
     )
     print_figures(figures, out=out)
