@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import secrets
-import time
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
@@ -14,7 +13,7 @@ from PIL import Image, ImageDraw
 
 from gallery import imaging
 from gallery.models import GeneratedImage, Generation, ImageDecision, ImageScan
-from tests.replicate_sim.helpers import TERMINAL, TRAINER, TRAINER_VERSION, training_zip
+from tests.replicate_sim.helpers import training_zip, version_trained_on_zip
 from trainings.models import LoraModel, LoraVersion
 
 
@@ -27,25 +26,8 @@ class TrainedVersion:
 
 def train_version(simulator) -> TrainedVersion:
     """Train a FLUX LoRA once on the simulator (a few tenths of a second there)."""
-    client = simulator.client()
-    name = f"gallery-{int(time.time() * 1000)}-{secrets.token_hex(2)}"
-    client.models.create(
-        owner=simulator.owner, name=name, visibility="private", hardware="gpu-h100"
-    )
-    training = client.trainings.create(
-        model=TRAINER,
-        version=TRAINER_VERSION,
-        input={"input_images": training_zip(), "steps": 200, "trigger_word": "TOK"},
-        destination=f"{simulator.owner}/{name}",
-    )
-    deadline = time.monotonic() + 30
-    while training.status not in TERMINAL and time.monotonic() < deadline:
-        time.sleep(0.05)
-        training.reload()
-    assert training.status == "succeeded", (training.status, training.error)
-    return TrainedVersion(
-        owner=simulator.owner, name=name, version_id=training.output["version"].split(":", 1)[1]
-    )
+    name, version_id = version_trained_on_zip(simulator, training_zip(), name_prefix="gallery")
+    return TrainedVersion(owner=simulator.owner, name=name, version_id=version_id)
 
 
 def ready_lora_model(user, trained: TrainedVersion | None, *, trigger_word: str, name: str):

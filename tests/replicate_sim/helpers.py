@@ -57,6 +57,11 @@ def version_trained_on(
             archive.writestr(f"photo-{number}.jpg", jpeg_bytes(image))
     buffer.seek(0)
     buffer.name = "photos.zip"
+    return version_trained_on_zip(simulator, buffer, name_prefix=name_prefix)
+
+
+def version_trained_on_zip(simulator, archive: io.BytesIO, *, name_prefix: str) -> tuple[str, str]:
+    """Train a LoRA on the simulator from this zip of photos: (model name, version id)."""
     client = simulator.client()
     name = f"{name_prefix}-{int(time.time() * 1000)}-{secrets.token_hex(2)}"
     client.models.create(
@@ -65,7 +70,7 @@ def version_trained_on(
     training = client.trainings.create(
         model=TRAINER,
         version=TRAINER_VERSION,
-        input={"input_images": buffer, "steps": 200, "trigger_word": "TOK"},
+        input={"input_images": archive, "steps": 200, "trigger_word": "TOK"},
         destination=f"{simulator.owner}/{name}",
     )
     deadline = time.monotonic() + 30

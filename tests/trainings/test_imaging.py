@@ -8,7 +8,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from PIL import ExifTags, Image, ImageCms, JpegImagePlugin
+from PIL import ExifTags, Image, ImageCms
 
 from tests import photos
 from trainings.imaging import (
@@ -180,16 +180,7 @@ def test_a_photo_without_location_says_so(portrait):
 # --- size ---------------------------------------------------------------------------------------
 
 
-def test_a_large_jpeg_is_decoded_at_reduced_scale_and_resized(monkeypatch):
-    scales = []
-    original_draft = JpegImagePlugin.JpegImageFile.draft
-
-    def spy(self, mode, size):
-        result = original_draft(self, mode, size)
-        scales.append(self.decoderconfig[0])
-        return result
-
-    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+def test_a_large_jpeg_is_decoded_at_reduced_scale_and_resized(draft_scales):
     data = photos.jpeg(photos.large_photo(1, (3200, 2400)))
 
     wide = normalise_image(data, measure=False)
@@ -200,7 +191,7 @@ def test_a_large_jpeg_is_decoded_at_reduced_scale_and_resized(monkeypatch):
     assert small.training_size == (512, 384)
     assert _open(small.training).size == (512, 384)
     # 3200 / 1024 = 3.1: decoded at 1/2 (1600 x 1200); 3200 / 512 = 6.25: at 1/4 (800 x 600).
-    assert scales == [2, 4]
+    assert draft_scales == [2, 4]
 
 
 def test_a_photo_smaller_than_the_target_is_not_upscaled(portrait):

@@ -8,7 +8,7 @@ import io
 import cv2
 import numpy as np
 import pytest
-from PIL import Image, JpegImagePlugin
+from PIL import Image
 
 from tests import photos
 from trainings.imaging import normalise_image
@@ -18,20 +18,6 @@ from trainings.imaging import normalise_image
 def phone_photo() -> bytes:
     # 2000 / 512 = 3.9, as a 4000 px phone photo to 1024 px: just under 1/4 scale.
     return photos.jpeg(photos.large_photo(1, (2000, 1500)), quality=90)
-
-
-@pytest.fixture
-def draft_scales(monkeypatch) -> list[int]:
-    scales = []
-    original_draft = JpegImagePlugin.JpegImageFile.draft
-
-    def spy(self, mode, size):
-        result = original_draft(self, mode, size)
-        scales.append(self.decoderconfig[0])
-        return result
-
-    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
-    return scales
 
 
 def _grey(data: bytes | Image.Image) -> np.ndarray:
