@@ -21,7 +21,14 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     # Benchmarks import project code that may read settings; the embedded defaults need no server.
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     django.setup()
-    from bench.report import Machine, Section, figures_of, median_of_runs, report_write
+    from bench.report import (
+        Machine,
+        Section,
+        figures_of,
+        median_of_runs,
+        report_rewrite,
+        report_write,
+    )
 
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--runs", type=int, default=1, help="runs of each benchmark (1)")
@@ -32,7 +39,18 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     commands = parser.add_subparsers(dest="name", metavar="NAME")
     for name, (_, description) in bench.BENCHMARKS.items():
         load(name).add_arguments(commands.add_parser(name, help=description))
+    parser.add_argument(
+        "--rewrite",
+        action="store_true",
+        help="write --report again from its .json (same figures; this checkout's goals), no run",
+    )
     args = parser.parse_args(argv)
+    if args.rewrite:
+        if args.report is None:
+            parser.error("--rewrite needs --report")
+        report_rewrite(args.report)
+        print(f"Rewrote {args.report} from {args.report.with_suffix('.json')}", file=out)
+        return 0
 
     machine = Machine.this()  # before the benchmarks load it
     skipped = {name.strip() for name in args.skip.split(",") if name.strip()}

@@ -7,7 +7,9 @@ above 1 a rate is higher.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import json
 import os
 import platform
 import statistics
@@ -234,10 +236,38 @@ def report_markdown(
 
 
 def report_write(path: Path, sections: Sequence[Section], *, machine: Machine) -> None:
+    """RESULTS.md, and beside it the figures as JSON (RESULTS.json), from which the report can
+    be written again (`python -m bench --rewrite`) when only its wording or goals change."""
+    commit, date = commit_of(), datetime.datetime.now(datetime.UTC)
+    path.write_text(report_markdown(sections, machine=machine, commit=commit, date=date), "utf-8")
+    record = {
+        "machine": dataclasses.asdict(machine),
+        "commit": commit,
+        "date": date.isoformat(),
+        "sections": [dataclasses.asdict(section) for section in sections],
+    }
+    path.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n", "utf-8")
+
+
+def report_rewrite(path: Path) -> None:
+    """RESULTS.md written again from RESULTS.json: the same figures, machine, commit and date,
+    with this checkout's wording and goals."""
+    record = json.loads(path.with_suffix(".json").read_text("utf-8"))
+    machine = record["machine"]
+    sections = [
+        Section(
+            **{
+                **section,
+                "figures": [Figure(**figure) for figure in section["figures"]],
+                "requires": tuple(section["requires"]),
+            }
+        )
+        for section in record["sections"]
+    ]
     text = report_markdown(
         sections,
-        machine=machine,
-        commit=commit_of(),
-        date=datetime.datetime.now(datetime.UTC),
+        machine=Machine(**{**machine, "load": tuple(machine["load"])}),
+        commit=record["commit"],
+        date=datetime.datetime.fromisoformat(record["date"]),
     )
-    path.write_text(text, encoding="utf-8")
+    path.write_text(text, "utf-8")

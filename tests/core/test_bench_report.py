@@ -182,3 +182,31 @@ def test_the_report_opens_with_the_goals_of_the_issue():
     )
     assert text.index("## Goals") < text.index("## completion")
     assert "| 420 ms (p95) | ≤ 500 ms (p95) | yes |" in text
+
+
+def test_the_report_is_written_again_from_its_json_with_the_same_figures(tmp_path):
+    from bench.report import report_write
+
+    report = tmp_path / "RESULTS.md"
+    sections = [
+        Section(
+            name="gallery_api",
+            description="the gallery API page",
+            runs=3,
+            seconds=12,
+            requires=("DATABASE_URL",),
+            figures=[
+                Figure("OFFSET", 44.0, "ms", p50=40.0, p95=48.0),
+                Figure("keyset", 2.0, "ms", baseline="OFFSET", p50=1.9, p95=2.5, note="1 SQL"),
+            ],
+        ),
+        Section(name="webhooks", description="d", skipped="REDIS_URL not set."),
+    ]
+    report_write(report, sections, machine=MACHINE)
+    written = report.read_text()
+    report.write_text("stale wording")
+
+    assert main(["--report", str(report), "--rewrite"], out=io.StringIO()) == 0
+
+    assert report.read_text() == written
+    assert "| keyset (1 SQL) | 2.00 | ms | 1.90 | 2.50 | OFFSET | 0.05× |" in written
