@@ -131,10 +131,10 @@ _DENSE_SCREEN = (
 _CPU_PER_PICTURE = (
     "CPU, not waiting: each picture costs [[throughput|web CPU a picture, simulator {mode}]] in "
     "gunicorn (its submit and its person's polls, one a second), "
-    "[[throughput|worker-io CPU a picture, simulator {mode}]] and "
-    "[[throughput|worker-cpu CPU a picture, simulator {mode}]] in the workers, besides the "
-    "simulator's and the 50 clients'. 450 a minute is 7.5 pictures a second: well over the 2 "
-    "cores' 2,000 ms of CPU a second."
+    "[[throughput|worker-cpu CPU a picture, simulator {mode}]] and "
+    "[[throughput|worker-io CPU a picture, simulator {mode}]] in the workers. 450 a minute is "
+    "7.5 pictures a second: at these costs nearly all of the 2 cores' 2,000 ms of CPU a second "
+    "in our processes alone, before the simulator and the 50 clients have theirs."
 )
 
 GOALS: tuple[Goal, ...] = (
