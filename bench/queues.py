@@ -119,9 +119,12 @@ def _one_mode(*, by_shape: bool, args, owner, folder: Path) -> list[float]:
     try:
         dataset_images_add(dataset=dataset, files=_photos(args.photos))
         pending = DatasetImage.objects.filter(dataset=dataset, status=DatasetImage.Status.PENDING)
+        started = time.monotonic()
         while pending.count() == args.photos:  # the burst has begun when one is done or taken
             if any(" received" in (folder / f"{tag}-{i}.log").read_text() for i in range(2)):
                 break
+            if time.monotonic() - started > 120:
+                raise RuntimeError("no worker received the photos in 120 s")
             time.sleep(0.02)
         # Only probes sent while photos are still waiting or running count: after the burst, an
         # I/O task waits for nothing in either mode.
@@ -163,6 +166,10 @@ def run(args: argparse.Namespace, out: TextIO) -> list[Figure]:
     from config.celery import app as celery_app
 
     celery_app.conf.task_always_eager = False
+    # New broker connections: a benchmark that ran before in this process may have flushed the
+    # Redis database (throughput, completion), and kombu remembers what it declared per
+    # connection; a message sent on one of those would be routed by bindings that are gone.
+    celery_app.close()
     figures = []
     with bench_database("queues"), tempfile.TemporaryDirectory() as folder:
         owner = get_user_model().objects.create_user(email="burst@example.com")
