@@ -82,8 +82,18 @@ def commit_of(root: Path = ROOT) -> str:
             text=True,
             check=True,
         ).stdout.strip()
+        # The report itself is not a change to what was measured.
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                ":(exclude)bench/RESULTS.md",
+                ":(exclude)bench/RESULTS.json",
+            ],
             cwd=root,
             capture_output=True,
             text=True,
