@@ -128,12 +128,13 @@ def test_a_moderator_clears_the_queue_and_the_owner_sees_the_outcome(page, brows
         owner_page.get_by_role("navigation", name="Main").get_by_role(
             "link", name="Gallery"
         ).click()
+        owner_page.wait_for_url("**/gallery/")
         assert owner_page.get_by_role("link", name="Moderation").count() == 0
         assert owner_page.locator("#gallery-grid img").count() == 1
         owner_page.get_by_label("Status").select_option(label="All")
         owner_page.get_by_role("button", name="Filter").click()
         rejected_tile = owner_page.locator(".thumb-checking")
-        assert rejected_tile.get_by_text("Rejected").is_visible()
+        rejected_tile.get_by_text("Rejected").wait_for()  # once the filtered page has loaded
         assert rejected_tile.get_by_text(REASON).is_visible()
         assert owner_page.locator("#gallery-grid img").count() == 1  # never the rejected one
         shot(owner_page, "review-owner-gallery-desktop.png", DESKTOP)
