@@ -8,7 +8,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import replicate
@@ -83,46 +83,50 @@ def _timeout(seconds: float) -> httpx.Timeout:
     return httpx.Timeout(seconds, connect=min(seconds, 5.0))
 
 
+def _cached(cache: dict, key, build: Callable[[], Any]):
+    """cache[key], built once under the lock by `build` when missing."""
+    client = cache.get(key)
+    if client is not None:
+        return client
+    with _clients_lock:
+        client = cache.get(key)
+        if client is None:
+            client = build()
+            if len(cache) >= _MAX_CACHED_CLIENTS:
+                cache.clear()  # dropped, not closed: another thread may be using one
+            cache[key] = client
+    return client
+
+
 def get_client(*, timeout: float | None = None) -> replicate.Client:
     """The process's client whose every request, creates included, waits at most `timeout`
     seconds for each step (connect, send, answer); REPLICATE_TIMEOUT_SECONDS unless told
     otherwise (uploads use REPLICATE_UPLOAD_TIMEOUT_SECONDS)."""
     seconds = timeout or settings.REPLICATE_TIMEOUT_SECONDS
     key = (api_token(), settings.REPLICATE_BASE_URL, seconds)
-    client = _clients.get(key)
-    if client is not None:
+
+    def build() -> replicate.Client:
+        bound = _timeout(seconds)
+        client = replicate.Client(
+            api_token=key[0],
+            base_url=key[1],
+            timeout=bound,
+            transport=_GatewayTransport(timeout=bound),
+        )
+        client._client  # noqa: B018 (built here, under the lock, not lazily by two threads)
         return client
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            bound = _timeout(seconds)
-            client = replicate.Client(
-                api_token=key[0],
-                base_url=key[1],
-                timeout=bound,
-                transport=_GatewayTransport(timeout=bound),
-            )
-            client._client  # noqa: B018 (built here, under the lock, not lazily by two threads)
-            if len(_clients) >= _MAX_CACHED_CLIENTS:
-                _clients.clear()  # dropped, not closed: another thread may be using one
-            _clients[key] = client
-    return client
+
+    return _cached(_clients, key, build)
 
 
 def download_client() -> httpx.Client:
     """The process's plain HTTP client for output files (they are not API calls)."""
     seconds = settings.REPLICATE_TIMEOUT_SECONDS
-    client = _download_clients.get(seconds)
-    if client is not None:
-        return client
-    with _clients_lock:
-        client = _download_clients.get(seconds)
-        if client is None:
-            client = httpx.Client(timeout=_timeout(seconds), follow_redirects=True)
-            if len(_download_clients) >= _MAX_CACHED_CLIENTS:
-                _download_clients.clear()
-            _download_clients[seconds] = client
-    return client
+    return _cached(
+        _download_clients,
+        seconds,
+        lambda: httpx.Client(timeout=_timeout(seconds), follow_redirects=True),
+    )
 
 
 def _retry_after_seconds(error: Exception) -> float | None:
