@@ -54,18 +54,6 @@ def _photos(count: int) -> list[tuple[str, bytes]]:
     return photos
 
 
-def _database_url() -> str:
-    from django.db import connection
-
-    params = connection.settings_dict
-    user = params.get("USER") or ""
-    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
-    credentials = f"{user}{password}@" if user else ""
-    host = params.get("HOST") or "127.0.0.1"
-    port = f":{params['PORT']}" if params.get("PORT") else ""
-    return f"postgres://{credentials}{host}{port}/{params['NAME']}"
-
-
 def _worker(queues: str, env: dict[str, str], log_path: Path) -> subprocess.Popen:
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
@@ -89,6 +77,7 @@ def _one_mode(*, by_shape: bool, args, owner, folder: Path) -> list[float]:
     from config.celery import app as celery_app
     from core.models import WebhookDelivery
     from core.tasks import webhook_delivery_prune_task
+    from tests.worker_fixtures import connection_database_url
     from trainings.models import Dataset, DatasetImage
     from trainings.services import dataset_delete, dataset_images_add
 
@@ -96,7 +85,7 @@ def _one_mode(*, by_shape: bool, args, owner, folder: Path) -> list[float]:
     names = {"default": f"bench-{tag}", "io": f"bench-{tag}-io", "cpu": f"bench-{tag}-cpu"}
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": connection_database_url(),
         "CELERY_TASK_DEFAULT_QUEUE": names["default"],
         "TASK_QUEUES_BY_SHAPE": "true" if by_shape else "false",
         "TASK_QUEUE_IO": names["io"],

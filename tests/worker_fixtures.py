@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 READY_TIMEOUT = 60
 
 
-def _database_url() -> str:
+def connection_database_url() -> str:
+    """DATABASE_URL for a process of its own on the database this one uses (the test's)."""
     params = connection.settings_dict
     if params["ENGINE"] == "django.db.backends.sqlite3":
         return f"sqlite:///{Path(params['NAME']).resolve()}"
@@ -132,7 +133,7 @@ def workers_running(*, settings, live_server, tmp_path) -> Iterator[Workers]:
         CELERY_TASK_ALWAYS_EAGER="false",
         # What the worker enqueues itself must come back to it, not to the default queue.
         CELERY_TASK_DEFAULT_QUEUE=queue,
-        DATABASE_URL=_database_url(),
+        DATABASE_URL=connection_database_url(),
         MEDIA_ROOT=str(media_root),
         PUBLIC_BASE_URL=live_server.url,
         REPLICATE_BASE_URL=settings.REPLICATE_BASE_URL,
