@@ -23,8 +23,14 @@ from typing import TextIO
 import httpx
 
 from bench import Figure, percentile
-from bench.throughput import REQUIRES, SiteOnServices, _database, _redis_flush, print_figures
-from bench.throughput import add_arguments as _throughput_arguments
+from bench.throughput import (
+    REQUIRES,
+    SiteOnServices,
+    _database,
+    _redis_flush,
+    print_figures,
+    service_arguments,
+)
 
 __all__ = ["REQUIRES", "add_arguments", "run"]
 
@@ -37,16 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--generations", type=int, default=8, help="generations of 4 (8)")
     parser.add_argument("--poll", type=float, default=10.0, help="ms between two polls (10)")
     parser.add_argument("--threads", type=int, default=4, help="GENERATION_OUTPUT_THREADS (4)")
-    # The database and Redis options of the throughput benchmark (their own databases).
-    hidden = argparse.ArgumentParser(add_help=False)
-    _throughput_arguments(hidden)
-    for action in hidden._actions:
-        if action.dest in ("database_url", "redis_url"):
-            parser.add_argument(
-                *action.option_strings,
-                default=action.default.replace("_throughput", "_completion"),
-                help=action.help,
-            )
+    service_arguments(parser, name="completion", redis_db=13)
 
 
 def _seed(site) -> str:

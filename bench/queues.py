@@ -155,10 +155,6 @@ def run(args: argparse.Namespace, out: TextIO) -> list[Figure]:
     from config.celery import app as celery_app
 
     celery_app.conf.task_always_eager = False
-    # New broker connections: a benchmark that ran before in this process may have flushed the
-    # Redis database (throughput, completion), and kombu remembers what it declared per
-    # connection; a message sent on one of those would be routed by bindings that are gone.
-    celery_app.close()
     figures = []
     with bench_database("queues"), tempfile.TemporaryDirectory() as folder:
         owner = get_user_model().objects.create_user(email="burst@example.com")

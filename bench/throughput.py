@@ -4,9 +4,8 @@ design (one blocking `replicate.run` per process).
 Starts the site as Procfile.production does (gunicorn 2 x 4; an io worker of 4 processes and a
 cpu worker of 2, tasks routed by shape; `--workers single`: the Procfile's one worker of 2) and
 the Replicate simulator with its default 5-second predictions (1 s starting + 4 s processing),
-on PostgreSQL and Redis (`--database-url`: a database of its own, created and dropped;
-`--redis-url`: REDIS_URL's database, flushed, for the broker and the cache, so that two people
-running benchmarks with their own REDIS_URL never share one). Each of `--users` people loops:
+on PostgreSQL and Redis (`--database-url`, `--redis-url`: databases of its own, see
+service_arguments). Each of `--users` people loops:
 submit one picture (`POST /api/v1/generations/` on the default model), then look at the
 generation every `--poll` seconds until its picture is listed. A row counts the pictures listed
 in `--seconds` after a warm-up.
@@ -61,17 +60,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="queues: an io and a cpu worker, as Procfile.production runs them (default); "
         "single: one worker of 2 processes on every queue, as the Procfile of `make run`",
     )
+    service_arguments(parser, name="throughput", redis_db=12)
+
+
+def service_arguments(parser: argparse.ArgumentParser, *, name: str, redis_db: int) -> None:
+    """`--database-url`: a PostgreSQL database of the benchmark's own, created and dropped
+    (DATABASE_URL + `_bench_<name>`); `--redis-url`: a Redis database of its own on REDIS_URL's
+    server, flushed and used for broker and cache. Never REDIS_URL's own database: `make bench`
+    itself uses it, and flushing it would drop the queues its own process declared."""
     parser.add_argument(
         "--database-url",
-        default=_own(os.environ.get("DATABASE_URL", ""), "_bench_throughput"),
-        help="PostgreSQL database to create, use and drop (DATABASE_URL + _bench_throughput)",
+        default=_own(os.environ.get("DATABASE_URL", ""), f"_bench_{name}"),
+        help=f"PostgreSQL database to create, use and drop (DATABASE_URL + _bench_{name})",
     )
     parser.add_argument(
         "--redis-url",
-        # The caller's own database, not a fixed number: two benchmarks run by two people
-        # (each with a REDIS_URL of their own) must not flush each other's queues.
-        default=os.environ.get("REDIS_URL", ""),
-        help="Redis database to flush and use for broker and cache (REDIS_URL)",
+        default=_own(os.environ.get("REDIS_URL", ""), f"/{redis_db}"),
+        help=f"Redis database to flush and use (REDIS_URL's server, db {redis_db})",
     )
 
 

@@ -47,9 +47,9 @@ from bench.throughput import (
     REQUIRES,
     SiteOnServices,
     _database,
-    _own,
     _redis_flush,
     print_figures,
+    service_arguments,
 )
 
 __all__ = ["REQUIRES", "add_arguments", "run"]
@@ -65,16 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--senders", default="10,50", help="concurrent senders, rows (10,50)")
     parser.add_argument("--floor", type=int, default=2000, help="webhooks in the floor (2000)")
     parser.add_argument("--drain", type=float, default=120.0, help="seconds to wait for the worker")
-    parser.add_argument(
-        "--database-url",
-        default=_own(os.environ.get("DATABASE_URL", ""), "_bench_webhooks"),
-        help="PostgreSQL database to create, use and drop (DATABASE_URL + _bench_webhooks)",
-    )
-    parser.add_argument(
-        "--redis-url",
-        default=_own(os.environ.get("REDIS_URL", ""), "/14"),
-        help="Redis database to flush and use, and the next one (REDIS_URL's server, db 14)",
-    )
+    service_arguments(parser, name="webhooks", redis_db=14)
 
 
 def seed_jobs(count: int, tag: str) -> None:
