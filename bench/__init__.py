@@ -97,6 +97,12 @@ class Figure:
     p95: float | None = None
     note: str = ""
 
+    @classmethod
+    def of_times(cls, name: str, times: list[float], unit: str = "ms", **fields) -> Figure:
+        """The median of `times` as the value, with its p50 (the median) and p95."""
+        median = statistics.median(times)
+        return cls(name, median, unit, p50=median, p95=percentile(times, 95), **fields)
+
 
 def percentile(values: list[float], percent: float) -> float:
     """The nearest-rank percentile (p95 of 20 values is the 19th smallest)."""

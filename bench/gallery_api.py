@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import random
-import statistics
 import time
 from typing import TextIO
 from urllib.parse import parse_qs, urlparse
@@ -28,7 +27,7 @@ from urllib.parse import parse_qs, urlparse
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from bench import Figure, bench_database, percentile
+from bench import Figure, bench_database
 
 REQUIRES = ("DATABASE_URL",)
 USER_IMAGES = 20_000
@@ -210,16 +209,7 @@ def measure(requests: int) -> list[Figure]:
             count = len(get(params).data["results"])
         assert count == PAGE, (name, count)
         times = _ms(lambda params=params: get(params), requests)
-        figures.append(
-            Figure(
-                name,
-                statistics.median(times),
-                "ms",
-                p50=statistics.median(times),
-                p95=percentile(times, 95),
-                note=f"{len(queries)} SQL queries",
-            )
-        )
+        figures.append(Figure.of_times(name, times, note=f"{len(queries)} SQL queries"))
 
     # The SQL of a page at depth alone: OFFSET against keyset.
     newest = selectors.image_list(user=user)
@@ -228,23 +218,10 @@ def measure(requests: int) -> list[Figure]:
     keyset_ms = _sql_ms(
         newest.filter(created_at__lt=boundary.created_at)[:PAGE], max(10, requests // 2)
     )
+    figures.append(Figure.of_times(f"SQL at {DEPTH:,}: OFFSET", offset_ms))
     figures.append(
-        Figure(
-            f"SQL at {DEPTH:,}: OFFSET",
-            statistics.median(offset_ms),
-            "ms",
-            p50=statistics.median(offset_ms),
-            p95=percentile(offset_ms, 95),
-        )
-    )
-    figures.append(
-        Figure(
-            f"SQL at {DEPTH:,}: keyset",
-            statistics.median(keyset_ms),
-            "ms",
-            baseline=f"SQL at {DEPTH:,}: OFFSET",
-            p50=statistics.median(keyset_ms),
-            p95=percentile(keyset_ms, 95),
+        Figure.of_times(
+            f"SQL at {DEPTH:,}: keyset", keyset_ms, baseline=f"SQL at {DEPTH:,}: OFFSET"
         )
     )
     figures += _likeness_index_figures(user, max(10, requests // 2))
@@ -268,21 +245,8 @@ def _likeness_index_figures(user, repeat: int) -> list[Figure]:
         transaction.set_rollback(True)
     name = "SQL ordering=-likeness page 1"
     return [
-        Figure(
-            f"{name}, no index (before)",
-            statistics.median(without_index),
-            "ms",
-            p50=statistics.median(without_index),
-            p95=percentile(without_index, 95),
-        ),
-        Figure(
-            f"{name}, index 0010",
-            statistics.median(with_index),
-            "ms",
-            baseline=f"{name}, no index (before)",
-            p50=statistics.median(with_index),
-            p95=percentile(with_index, 95),
-        ),
+        Figure.of_times(f"{name}, no index (before)", without_index),
+        Figure.of_times(f"{name}, index 0010", with_index, baseline=f"{name}, no index (before)"),
     ]
 
 

@@ -30,7 +30,7 @@ from typing import TextIO
 
 from django.test import Client, override_settings
 
-from bench import Figure, bench_database, percentile
+from bench import Figure, bench_database
 
 BASELINE = "before: HTML + 512 px thumbnails"
 GOAL_KB = 600
@@ -192,15 +192,7 @@ def measure(count: int) -> list[Figure]:
                         note=f"{small_count} of {count} small",
                     )
                 )
-            figures.append(
-                Figure(
-                    "small thumbnail made on first request",
-                    statistics.median(make_ms),
-                    "ms",
-                    p50=statistics.median(make_ms),
-                    p95=percentile(make_ms, 95),
-                )
-            )
+            figures.append(Figure.of_times("small thumbnail made on first request", make_ms))
             return figures
 
 
