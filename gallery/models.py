@@ -406,6 +406,8 @@ class ImageScan(models.Model):
     scores = models.JSONField(default=dict, blank=True)
     flagged = models.JSONField(default=list, blank=True)
     seconds = models.FloatField(default=0)
+    # Scans made: more than one when a timed-out or failed scan was tried again.
+    attempts = models.PositiveSmallIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self):

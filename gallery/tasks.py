@@ -32,6 +32,17 @@ def generation_not_started_notify_task(generation_id: str) -> None:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
+def image_rescan_task(image_id: str) -> None:
+    """Scan again an image held because its scan timed out or failed (see the service)."""
+    from .models import GeneratedImage
+    from .services.review import image_rescan  # the services import this module
+
+    image = GeneratedImage.objects.select_related("generation").filter(pk=image_id).first()
+    if image is not None:
+        image_rescan(image=image)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def starter_pack_make_task(lora_model_id: str) -> None:
     """Make the starter pack of a model whose training just succeeded (once: see the service)."""
     from .services.starter_pack import starter_pack_make  # the services import this module

@@ -35,3 +35,8 @@ MODERATION_STRIKE_CATEGORIES = env.list(
 MODERATION_CLASSIFIER_TIMEOUT_SECONDS = env.float(
     "MODERATION_CLASSIFIER_TIMEOUT_SECONDS", default=10.0
 )
+# A scan that timed out or failed (a busy worker, not the picture) is tried again this long
+# after, then twice as long..., up to MODERATION_SCAN_ATTEMPTS scans in all, before the picture
+# is left to a moderator.
+MODERATION_RESCAN_AFTER_SECONDS = env.float("MODERATION_RESCAN_AFTER_SECONDS", default=30.0)
+MODERATION_SCAN_ATTEMPTS = env.int("MODERATION_SCAN_ATTEMPTS", default=3)

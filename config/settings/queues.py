@@ -49,6 +49,7 @@ TASK_SHAPES = {
     "trainings.tasks.dataset_image_process_task": "cpu",
     "trainings.tasks.dataset_faces_backfill_task": "cpu",
     "accounts.tasks.data_export_build_task": "cpu",
+    "gallery.tasks.image_rescan_task": "cpu",
 }
 
 CELERY_TASK_ROUTES = ("config.celery.route_by_shape",)

@@ -3,17 +3,20 @@
 An output is stored `pending` (visible to nobody). `image_scan` runs the image classifier once
 per image (the scan row is keyed by the image) and moves it to `approved`, or to `held` when the
 classifier flags it, fails or times out, or when a prompt rule sent the generation to review.
-Held and rejected images are served to moderators only. A moderator's decision
-(`image_decide`) approves or rejects, closes the image's open reports, and counts a strike
-against the owner on a rejection. Every decision is an audit record.
+Held and rejected images are served to moderators only. A scan that timed out or failed says
+nothing about the picture, so it is tried again (`image_rescan`) before a moderator is needed.
+A moderator's decision (`image_decide`) approves or rejects, closes the image's open reports,
+and counts a strike against the owner on a rejection. Every decision is an audit record.
 """
 
 from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from core.exceptions import Conflict, DomainError
@@ -24,6 +27,7 @@ from moderation.classifier import image_classify
 from moderation.strikes import strike_add
 
 from ..models import GeneratedImage, ImageDecision, ImageReport, ImageScan, ShareLink
+from ..tasks import image_rescan_task
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +40,8 @@ _REVIEW_REASONS = {
     "classifier_timeout": "The safety scan did not finish in time.",
 }
 REJECTED_DEFAULT = "A moderator found that this picture breaks the content rules."
+# Holds that come from the classifier's run, not from the picture: worth another scan.
+_SCAN_FAILED = frozenset({"classifier_error", "classifier_timeout"})
 
 
 def image_scan(*, image: GeneratedImage, classified=None) -> GeneratedImage:
@@ -72,9 +78,75 @@ def image_scan(*, image: GeneratedImage, classified=None) -> GeneratedImage:
     image.refresh_from_db(fields=["moderation_state", "moderation_reason", "moderated_at"])
     if moved and state == Moderation.HELD:
         event_publish(user=image.owner, type="image.held", data=event_data.image(image))
+        if scan.reason in _SCAN_FAILED and not category:
+            _rescan_schedule(image=image, attempts=scan.attempts)
     if state == Moderation.HELD:
         logger.info(
             "image %s held for review (%s)", image.pk, category or scan.reason or "classifier"
+        )
+    return image
+
+
+def _rescan_schedule(*, image: GeneratedImage, attempts: int) -> None:
+    if attempts >= settings.MODERATION_SCAN_ATTEMPTS:
+        return
+    delay = settings.MODERATION_RESCAN_AFTER_SECONDS * 2 ** (attempts - 1)
+    transaction.on_commit(
+        lambda: image_rescan_task.apply_async(args=[str(image.pk)], countdown=delay)
+    )
+
+
+def image_rescan(*, image: GeneratedImage) -> GeneratedImage:
+    """Scan again an image held only because its scan timed out or failed. A clean result
+    approves it, unless a moderator decided first; another failed scan tries once more later,
+    up to MODERATION_SCAN_ATTEMPTS scans, after which a moderator decides. Safe to run twice:
+    each attempt is claimed by a conditional update of the scan's count."""
+    scan = ImageScan.objects.filter(image=image).first()
+    if (
+        scan is None
+        or scan.verdict != ImageScan.Verdict.HELD
+        or scan.reason not in _SCAN_FAILED
+        or scan.attempts >= settings.MODERATION_SCAN_ATTEMPTS
+        or image.generation.review_category
+    ):
+        return image
+    claimed = ImageScan.objects.filter(image=image, attempts=scan.attempts).update(
+        attempts=F("attempts") + 1
+    )
+    if not claimed:  # another run took this attempt
+        return image
+    attempts = scan.attempts + 1
+    with default_storage.open(image.file.name, "rb") as stored:
+        result = image_classify(stored.read())
+    ImageScan.objects.filter(image=image).update(
+        verdict=result.verdict.value,
+        reason=result.reason.value if result.reason else "",
+        scores=result.scores,
+        flagged=result.flagged,
+        seconds=round(result.seconds, 4),
+    )
+    if not result.approved:
+        logger.info("image %s scanned again (%s): still held", image.pk, result.reason)
+        if result.reason and result.reason.value in _SCAN_FAILED:
+            _rescan_schedule(image=image, attempts=attempts)
+        return image
+    # Only while held and undecided: a moderator's decision is never overwritten.
+    decided = ImageDecision.objects.filter(image=OuterRef("pk"))
+    moved = GeneratedImage.objects.filter(
+        ~Exists(decided), pk=image.pk, moderation_state=Moderation.HELD
+    ).update(
+        moderation_state=Moderation.APPROVED, moderation_reason="", moderated_at=timezone.now()
+    )
+    image.refresh_from_db(fields=["moderation_state", "moderation_reason", "moderated_at"])
+    if moved:
+        logger.info("image %s approved by a second scan (attempt %s)", image.pk, attempts)
+        audit_record(
+            actor=None,
+            action="image.approved",
+            target=image,
+            summary="held → approved: the safety scan, tried again, passed it",
+            before={"moderation_state": Moderation.HELD},
+            after={"moderation_state": Moderation.APPROVED},
         )
     return image
 
