@@ -138,6 +138,7 @@ FINDING_CODES = (
     "other_person",
     "several_faces",
     "subject_face",
+    "subject_unlike",
     "blurry",
     "too_few",
     "too_many",
@@ -180,7 +181,8 @@ class PhotoCheckOutput(serializers.Serializer):
     image_name = serializers.CharField()
     identity = serializers.ChoiceField(
         choices=("main", "other", "unknown"),
-        help_text="`main`: the person of most photos; `other`: someone else (blocks training); "
+        help_text="`main`: the person of most photos, or the face you confirmed on a group "
+        "photo; `other`: someone else (blocks training); "
         "`unknown`: faces not compared (no consent, none found, or not checked yet).",
     )
     subject_face = SubjectFaceOutput(

@@ -3,7 +3,10 @@
 Works on the faces the worker stored (dlib's, `likeness.faces.Face`), found only with the
 owner's consent; a photo whose faces were not looked for is "unknown" and checked by nothing
 here. On a photo with several faces the subject is the one the owner confirmed, else the face
-closest to the main identity.
+closest to the main identity. The owner's confirmation is taken at their word: that face is
+theirs even when dlib rates it as someone else (a small face in a group, a profile), and only a
+warning says it looks unlike the rest; the consent selfie still checks the set as a whole. A
+photo with one face has nothing to choose between, so nothing to confirm.
 """
 
 from __future__ import annotations
@@ -44,10 +47,18 @@ class PhotoIdentity:
     subject: Face | None = None
     subject_face: SubjectFace | None = None  # only when there are several faces
 
+    @property
+    def confirmed_unlike(self) -> bool:
+        """The owner confirmed a face that is far from the set's identity."""
+        confirmed = self.subject_face is not None and self.subject_face.confirmed
+        return confirmed and self.distance is not None and self.distance >= SAME_PERSON_DISTANCE
+
 
 def _confirmed_index(image: ReportImage) -> int | None:
     faces = image.faces or ()
     index = image.subject_face
+    if len(faces) < 2:  # a stored answer on a one-face photo would otherwise vouch for a stranger
+        return None
     return index if index is not None and 0 <= index < len(faces) else None
 
 
@@ -75,8 +86,9 @@ def photo_identity(image: ReportImage, identity: Identity | None) -> PhotoIdenti
     subject_face = None
     if len(faces) > 1:
         subject_face = _subject_face(image, index, subject, confirmed is not None)
+    same_person = distances[index] < SAME_PERSON_DISTANCE
     return PhotoIdentity(
-        identity="main" if distances[index] < SAME_PERSON_DISTANCE else "other",
+        identity="main" if same_person or confirmed is not None else "other",
         distance=round(distances[index], 3),
         face_count=len(faces),
         subject=subject,

@@ -193,18 +193,24 @@ def build_report(images: Sequence[ReportImage], *, face_consent: bool = False) -
 
         person = photo_identity(image, identity) if face_consent else PhotoIdentity()
         identities[image.id] = person
+        several_known = person.face_count is not None and person.face_count > 1
         if person.identity == "other":
             blocked.add(image.id)
+            # On a group photo the owner may be a face dlib rates unlike them: they can say so.
+            way_out = (
+                "Remove it, or if you are one of its faces, mark which one is you"
+                if several_known
+                else "Remove it"
+            )
             blocking.append(
                 _finding(
                     "other_person",
                     image,
                     f"This looks like someone else: {image.name} does not show the person in "
-                    "most of your photos. Remove it: a model learns one face, and another "
+                    f"most of your photos. {way_out}: a model learns one face, and another "
                     "person's photos muddle it.",
                 )
             )
-        several_known = person.face_count is not None and person.face_count > 1
         if several_known and person.identity == "main":
             several.append(image.id)
             if not person.subject_face.confirmed:  # type: ignore[union-attr]
@@ -214,6 +220,16 @@ def build_report(images: Sequence[ReportImage], *, face_consent: bool = False) -
                         image,
                         f"{image.name} shows {person.face_count} faces. The one marked is taken "
                         "to be you: confirm it if that is right, or remove the photo.",
+                    )
+                )
+            elif person.confirmed_unlike:
+                warnings.append(
+                    _finding(
+                        "subject_unlike",
+                        image,
+                        f"You said you are the face marked in {image.name}; it does not look "
+                        "much like your other photos. It is used for training; the consent "
+                        "selfie check still applies.",
                     )
                 )
         if m.face_count == 0 and image.face_confirmed:
