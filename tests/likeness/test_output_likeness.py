@@ -33,6 +33,7 @@ from tests.gallery.factories import (
 )
 from tests.people import mirrored, stranger
 from tests.people import owner as owner_photo
+from tests.photos import SCENES, source
 from tests.replicate_sim.helpers import version_trained_on
 from tests.simulator_fixtures import wait_until
 from trainings.models import Dataset, DatasetImage, LoraModel, TrainingRun
@@ -131,6 +132,27 @@ def test_a_model_without_a_face_identity_leaves_its_pictures_unscored(
     )
     (image,) = _generate(owner, lora, django_capture_on_commit_callbacks, seed=3, outputs=1)
     assert (image.likeness, image.has_face) == (None, None)
+
+
+@pytest.fixture(scope="module")
+def faceless_version(replicate_simulator):
+    """A version trained on scenes without a person: its outputs are made from them."""
+    return _train(replicate_simulator, [source(name).resize((640, 640)) for name in SCENES[:2]])
+
+
+def test_a_stored_output_without_a_face_is_marked_no_face_and_left_unscored(
+    owner, faceless_version, replicate_backend, django_capture_on_commit_callbacks
+):
+    lora = ready_lora_model(owner, faceless_version, trigger_word="ZORVEK", name="Me")
+    # An identity to compare with, so the output is looked at for faces (without one it is not).
+    assert model_identity_update(lora_model=lora, dataset=_dataset(owner, ASTRONAUT_PHOTOS[:2]))
+
+    (image,) = _generate(owner, lora, django_capture_on_commit_callbacks, seed=5, outputs=1)
+
+    assert image.file and image.width and image.height  # stored by the real output pipeline
+    assert (image.has_face, image.likeness) == (False, None)
+    page = _web(owner).get(f"/gallery/images/{image.id}/").content.decode()
+    assert "No face found" in page and "Likeness" not in page
 
 
 def test_training_again_without_consent_forgets_the_old_identity(owner):
