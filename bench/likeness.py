@@ -8,13 +8,19 @@ Replicate returns by default). They are made in memory; the group photo is downl
 var/test-data/.
 
 Tables (each row's figure is the median of --repeat runs per input; the ratio is against the
-first row of its table):
+first row of its table, and in bench/RESULTS.md each "+ ..." row has the plain row above it as its
+baseline):
 - photo, 512 px and 1024 px training copy: `normalise_image` as the worker runs it (decode,
   copy, thumbnail, quality measurements), without then with the faces (`find_faces`).
 - output, 1024 px: `output_process` as storing an output runs it, without then with the small
   copy for faces and its likeness score against the owner's identity.
 - report, 30 photos: `build_report` over stored measurements, without then with the identity
   checks over the stored faces (each set built once, the report timed --repeat times).
+
+What faces add is a figure of its own, in ms: "faces add per photo 512 px" and "... 1024 px",
+"likeness adds per output" and "identity adds to a 30-photo report", each the p50 per item of
+the "+ ..." row minus that of the plain row (the difference of the p50s, not the p50 of the
+differences: each input's time is the median of its --repeat runs, then the p50 is over inputs).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from bench import Row, print_table
+from bench import Figure, Row, percentile, print_table
 
 PHOTO_SIDE = 1536
 OUTPUT_SIDE = 1024
@@ -79,14 +85,30 @@ def _rows(variants, inputs, repeat: int) -> list[Row]:
     return rows
 
 
-def _print(title: str, rows: list[Row], out: TextIO, unit: str) -> None:
+def _print(title: str, rows: list[Row], out: TextIO, unit: str, added: str) -> list[Figure]:
+    """Print the table and what the second row adds to the first; return both rows and that
+    difference as Figures, each "+ ..." row against the plain one."""
     print(f"\n{title}", file=out)
     print_table(rows, baseline=rows[0].label, out=out, unit=unit)
-    added = rows[1].median_ms - rows[0].median_ms
-    print(f"faces add {added:.0f} ms per {unit} (median)", file=out)
+    plain, more = rows[0], rows[1]
+    difference = more.median_ms - plain.median_ms
+    print(f"{added}: {difference:.1f} ms (difference of the p50s per {unit})", file=out)
+    figures = [
+        Figure(
+            name=row.label,
+            value=row.total_ms,
+            unit="ms total",
+            # A third row (the identity alone) is a part of the second: compared with it.
+            baseline=None if row is plain else (plain if row is more else more).label,
+            p50=row.median_ms,
+            p95=percentile(row.per_item_ms, 95),
+        )
+        for row in rows
+    ]
+    return [*figures, Figure(added, difference, "ms", note="difference of p50s")]
 
 
-def run(args: argparse.Namespace, out: TextIO) -> list[Row]:
+def run(args: argparse.Namespace, out: TextIO) -> list[Figure]:
     from likeness.identity import main_identity
     from likeness.scoring import picture_likeness
     from trainings.imaging import normalise_image
@@ -103,7 +125,7 @@ def run(args: argparse.Namespace, out: TextIO) -> list[Row]:
         f"(inputs made in {made:.1f} s).",
         file=out,
     )
-    rows: list[Row] = []
+    figures: list[Figure] = []
 
     for side in (512, 1024):
         table = _rows(
@@ -117,8 +139,8 @@ def run(args: argparse.Namespace, out: TextIO) -> list[Row]:
             photos,
             args.repeat,
         )
-        _print(f"Dataset photo, {side} px training copy", table, out, "photo")
-        rows += table
+        title = f"Dataset photo, {side} px training copy"
+        figures += _print(title, table, out, "photo", f"faces add per photo {side} px")
 
     from gallery.imaging import output_process
 
@@ -137,8 +159,9 @@ def run(args: argparse.Namespace, out: TextIO) -> list[Row]:
         outputs,
         args.repeat,
     )
-    _print("Generated picture, 1024 px", table, out, "output")
-    rows += table
+    figures += _print(
+        "Generated picture, 1024 px", table, out, "output", "likeness adds per output"
+    )
 
     # The report reads what the worker stored: measurements and faces of each photo.
     measured = [
@@ -175,7 +198,14 @@ def run(args: argparse.Namespace, out: TextIO) -> list[Row]:
             ],
         ),
     ]
-    _print(f"Quality report of {len(measured)} photos with faces", table, out, "report")
+    count = len(measured)
+    figures += _print(
+        f"Quality report of {count} photos with faces",
+        table,
+        out,
+        "report",
+        f"identity adds to a {count}-photo report",
+    )
     faces = sum(len(i.faces or ()) for i in with_faces)
-    print(f"({faces} faces in the {len(measured)} photos)", file=out)
-    return rows + table
+    print(f"({faces} faces in the {count} photos)", file=out)
+    return figures
