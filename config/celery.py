@@ -42,6 +42,11 @@ def _schedule_periodic_tasks(sender, **kwargs):
             "task": "trainings.tasks.dataset_photos_expire_task",
             "schedule": 60 * 60,
         },
+        # Consent selfies never used, past SELFIE_KEEP_HOURS (likeness.services.selfies_expire).
+        "expire-unused-selfies": {
+            "task": "likeness.tasks.selfies_expire_task",
+            "schedule": 60 * 60,
+        },
         # Webhook ids past the replay window and Replicate's retries (WEBHOOK_DELIVERY_KEEP_DAYS).
         "prune-webhook-deliveries": {
             "task": "core.tasks.webhook_delivery_prune_task",

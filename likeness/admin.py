@@ -14,6 +14,7 @@ class IdentityCheckAdmin(admin.ModelAdmin):
         "lora_model",
         "training_run",
         "outcome",
+        "selfie_captured_at",
         "distance",
         "reason",
         "decided_by",

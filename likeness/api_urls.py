@@ -7,6 +7,11 @@ from . import apis
 urlpatterns = [
     path("models/<uuid:model_id>/selfie/", apis.SelfieApi.as_view(), name="model-selfie"),
     path(
+        "models/<uuid:model_id>/identity-check/",
+        apis.IdentityCheckApi.as_view(),
+        name="model-identity-check",
+    ),
+    path(
         "moderation/identity-checks/",
         apis.IdentityCheckQueueApi.as_view(),
         name="moderation-identity-checks",

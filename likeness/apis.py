@@ -7,13 +7,14 @@ caller, like the review queue's.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import DefaultCursorPagination
+from core.exceptions import NotFound
 from core.schema import CONFLICT, CREATE_ERRORS, ERRORS, error
 from trainings import selectors as training_selectors
 
@@ -27,6 +28,7 @@ class IdentityCheckOutput(serializers.ModelSerializer):
     model = serializers.UUIDField(source="lora_model_id")
     training_run = serializers.UUIDField(source="training_run_id", allow_null=True)
     face_found = serializers.SerializerMethodField()
+    decided_by = serializers.SerializerMethodField()
 
     class Meta:
         model = IdentityCheck
@@ -38,6 +40,7 @@ class IdentityCheckOutput(serializers.ModelSerializer):
             "face_found",
             "distance",
             "reason",
+            "decided_by",
             "decided_at",
             "created_at",
         ]
@@ -47,6 +50,34 @@ class IdentityCheckOutput(serializers.ModelSerializer):
         if check.outcome != IdentityCheck.Outcome.SELFIE_TAKEN and not check.selfie:
             return None
         return check.selfie_has_face
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=["automatic", "moderator"], allow_null=True)
+    )
+    def get_decided_by(self, check) -> str | None:
+        """`automatic` (the selfie matched, at `distance`), `moderator` (a person decided), or
+        null while undecided. Which moderator is not said."""
+        return check.decided_by_kind
+
+
+class IdentityCheckApi(APIView):
+    @extend_schema(
+        tags=["models"],
+        operation_id="model_identity_check_get",
+        summary="The identity check of a model",
+        description=(
+            "The latest consent-selfie check of one of your models: taken, waiting for a "
+            "moderator (and why), or decided (`decided_by`: `automatic` or `moderator`, and "
+            "`decided_at`). 404 when the model has none."
+        ),
+        responses={200: IdentityCheckOutput, 401: ERRORS[401], 404: ERRORS[404]},
+    )
+    def get(self, request, model_id):
+        lora_model = training_selectors.lora_model_get(user=request.user, model_id=model_id)
+        check = selectors.identity_check_latest(user=request.user, lora_model=lora_model)
+        if check is None:
+            raise NotFound("This model has no identity check yet.")
+        return Response(IdentityCheckOutput(check).data)
 
 
 class SelfieApi(APIView):
@@ -66,7 +97,9 @@ class SelfieApi(APIView):
             "Before a model's first training, a selfie taken now: the training compares it "
             "with the main person of the dataset's photos. If they match, the training starts; "
             "if not (or the dataset has no face consent), the training waits for a moderator "
-            "and its page says why. The selfie is deleted as soon as that is decided. A selfie "
+            "and its page says why; so does a copy of a dataset photo, or a picture its "
+            "camera dated more than a day ago. The selfie is deleted as soon as that is "
+            "decided, or after `SELFIE_KEEP_HOURS` if no training uses it. A selfie "
             "without a face is refused (`selfie_no_face`) a few times, then kept for a "
             "moderator. 409 when the model needs no selfie (one check passed) or one waits."
         ),

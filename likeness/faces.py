@@ -65,15 +65,11 @@ def _models():
     )
 
 
-def faces_find(
-    picture: Image.Image, *, upsample: int = 0, retry_upsample: int | None = None
-) -> list[Face]:
-    """Every face dlib finds in `picture`, largest first, with boxes in its own pixels.
-
-    With `retry_upsample`, a look that does not find exactly one face is done again with that
-    much upsampling (see trainings.imaging.faces_of). Vectors are computed only for the faces
-    returned: at about 0.1 s each (dlib's network on the CPU) they cost more than the search.
-    """
+def _detect(
+    picture: Image.Image, upsample: int, retry_upsample: int | None
+) -> tuple[np.ndarray, list[tuple[Box, Any]]]:
+    """The pixels faces are looked for in, and the usable faces dlib finds there (call with
+    `_lock` held)."""
     rgb = picture.convert("RGB")
     scale = min(1.0, DETECT_MAX_SIDE / max(rgb.size))
     small = (
@@ -84,22 +80,48 @@ def faces_find(
         )
     )
     pixels = np.asarray(small)
-    detector, predictor, encoder = _models()
+    detector = _models()[0]
+    boxes = _usable(detector(pixels, upsample), rgb.size, scale)
+    if retry_upsample is not None and len(boxes) != 1:
+        boxes = _usable(detector(pixels, retry_upsample), rgb.size, scale)
+    return pixels, boxes
+
+
+def _describe(pixels: np.ndarray, found) -> tuple[float, ...]:
+    """The 128 numbers of one detected face: the biometric part, only with consent."""
+    _, predictor, encoder = _models()
+    return tuple(
+        float(value) for value in encoder.compute_face_descriptor(pixels, predictor(pixels, found))
+    )
+
+
+def faces_find(
+    picture: Image.Image, *, upsample: int = 0, retry_upsample: int | None = None
+) -> list[Face]:
+    """Every face dlib finds in `picture`, largest first, with boxes in its own pixels.
+
+    With `retry_upsample`, a look that does not find exactly one face is done again with that
+    much upsampling (see trainings.imaging.faces_of). Vectors are computed only for the faces
+    returned: at about 0.1 s each (dlib's network on the CPU) they cost more than the search.
+    """
     with _lock:
-        boxes = _usable(detector(pixels, upsample), rgb.size, scale)
-        if retry_upsample is not None and len(boxes) != 1:
-            boxes = _usable(detector(pixels, retry_upsample), rgb.size, scale)
-        faces = [
-            Face(
-                box=box,
-                vector=tuple(
-                    float(value)
-                    for value in encoder.compute_face_descriptor(pixels, predictor(pixels, found))
-                ),
-            )
-            for box, found in boxes
-        ]
+        pixels, boxes = _detect(picture, upsample, retry_upsample)
+        faces = [Face(box=box, vector=_describe(pixels, found)) for box, found in boxes]
     return sorted(faces, key=lambda face: face.area, reverse=True)
+
+
+def faces_detect(
+    picture: Image.Image, *, upsample: int = 0, retry_upsample: int | None = None
+) -> list[Box]:
+    """Where faces are in `picture` (as faces_find finds them), largest first, without
+    describing them: for a picture whose owner did not agree to face processing."""
+    with _lock:
+        _, boxes = _detect(picture, upsample, retry_upsample)
+    return sorted(
+        (box for box, _ in boxes),
+        key=lambda box: (box[2] - box[0]) * (box[3] - box[1]),
+        reverse=True,
+    )
 
 
 def _usable(found, size: tuple[int, int], scale: float) -> list[tuple[Box, Any]]:

@@ -38,7 +38,8 @@ class IdentityCheck(models.Model):
     main identity: close enough, it is `matched_automatically` and the training starts; not
     (another face, no face, no identity because the dataset has no face consent), the training
     is held (`waiting_for_review`) until a moderator approves or rejects it. The selfie is
-    deleted as soon as a decision is made; the record stays with the model.
+    deleted as soon as a decision is made, the record staying with the model; a selfie no
+    training used is deleted with its check after SELFIE_KEEP_HOURS.
     """
 
     class Outcome(models.TextChoices):
@@ -70,6 +71,9 @@ class IdentityCheck(models.Model):
     # Whether a face was found in the selfie. Its face vector is never stored: it is computed
     # when the training is requested, only for a dataset with face consent, and compared.
     selfie_has_face = models.BooleanField(null=True, blank=True)
+    # When the selfie's camera says it was taken (EXIF, read before re-encoding drops it); none
+    # from a camera in the web page. Too old, the selfie does not match automatically.
+    selfie_captured_at = models.DateTimeField(null=True, blank=True)
     distance = models.FloatField(
         null=True, blank=True, help_text="From the selfie's face to the dataset's main identity."
     )
@@ -93,3 +97,13 @@ class IdentityCheck(models.Model):
     @property
     def passed(self) -> bool:
         return self.outcome in self.PASSED
+
+    @property
+    def decided_by_kind(self) -> str | None:
+        """ "automatic", "moderator", or None before a decision: what the owner is told (never
+        which moderator)."""
+        if self.outcome == self.Outcome.MATCHED:
+            return "automatic"
+        if self.outcome in (self.Outcome.APPROVED, self.Outcome.REJECTED):
+            return "moderator"
+        return None

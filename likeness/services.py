@@ -4,14 +4,18 @@ identity when the training is requested, and decided by a moderator when it does
 A training whose selfie does not match is not refused: it is created with its credits
 reserved and held (`IdentityCheck.Outcome.WAITING`) until a moderator approves it (it is then
 sent to Replicate, once) or rejects it (it fails and its credits come back). The selfie is
-deleted at the decision, automatic or not; the record stays with the model. The selfie's face
-vector is never stored: it is computed when the training is requested, and only when the
-dataset has face consent (without it there is nothing to compare it with).
+deleted at the decision, automatic or not; the record stays with the model. A selfie no
+training used is deleted after SELFIE_KEEP_HOURS (`selfies_expire`). A selfie that is a copy of
+a dataset photo, or dated days ago by its camera, never matches automatically (selfie_proof).
+The selfie's face vector is never stored: it is computed when the training is requested, and
+only when the dataset has face consent (without it there is nothing to compare it with).
 """
 
 from __future__ import annotations
 
+import io
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -24,9 +28,15 @@ from PIL import Image
 from core.exceptions import Conflict, DomainError, NotFound
 from moderation.audit import audit_record
 
-from .faces import SAME_PERSON_DISTANCE, Face, face_distance, faces_find
+from .faces import SAME_PERSON_DISTANCE, Face, face_distance, faces_detect, faces_find
 from .identity import dataset_identity
 from .models import IdentityCheck
+from .selfie_proof import (
+    WHY_COPY,
+    selfie_capture_time,
+    selfie_copies_a_photo,
+    selfie_too_old_reason,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -71,11 +81,12 @@ def _selfie_forget(check: IdentityCheck) -> None:
 def selfie_take(*, user, lora_model, upload) -> IdentityCheck:
     """Store a selfie for the next training of `lora_model` (replacing one not used yet).
 
-    Decoded and re-encoded like any upload (no metadata kept). A selfie in which no face is
-    found is refused a few times (LIKENESS_SELFIE_NO_FACE_RETRIES) so the person can take it
-    again; after that it is kept, and the training it is for goes to a moderator. Of the faces
-    found here only whether there is one is kept."""
-    from trainings.imaging import normalise_image  # trainings imports likeness
+    Decoded and re-encoded like any upload (no metadata kept; its EXIF date is read first). A
+    selfie in which no face is found is refused a few times (LIKENESS_SELFIE_NO_FACE_RETRIES)
+    so the person can take it again; after that it is kept, and the training it is for goes
+    to a moderator. Faces are only looked for here, not described: which dataset the selfie
+    is compared with, and whether it has face consent, is known when the training starts."""
+    from trainings.imaging import MAX_UPLOAD_BYTES, normalise_image  # trainings imports likeness
 
     if lora_model.owner_id != user.pk:
         raise NotFound("Unknown model.")
@@ -83,17 +94,18 @@ def selfie_take(*, user, lora_model, upload) -> IdentityCheck:
         raise Conflict("This model needs no selfie: its photos were already confirmed as you.")
     if lora_model.identity_checks.filter(outcome=Outcome.WAITING).exists():
         raise Conflict("A moderator is already checking a selfie of this model.")
+    data = upload if isinstance(upload, bytes) else upload.read(MAX_UPLOAD_BYTES + 1)
     try:
         picture = normalise_image(
-            upload,
+            data,
             long_side=SELFIE_LONG_SIDE,
             measure=False,
-            find_faces=True,
             min_short_side=SELFIE_MIN_SHORT_SIDE,
         )
     except DomainError as error:
         raise DomainError(error.message, code=error.code, field="selfie") from error
-    faces = picture.faces or []
+    with Image.open(io.BytesIO(picture.training)) as decoded:
+        faces = faces_detect(decoded, retry_upsample=1)
     if not faces:
         key = _NO_FACE_MISSES.format(model_id=lora_model.pk)
         misses = cache.get(key, 0) + 1
@@ -109,11 +121,11 @@ def selfie_take(*, user, lora_model, upload) -> IdentityCheck:
         for unused in lora_model.identity_checks.select_for_update().filter(
             outcome=Outcome.SELFIE_TAKEN
         ):
-            _selfie_forget(unused)
-            unused.delete()
+            unused.delete()  # its file goes with it (likeness.signals)
         check = IdentityCheck(
             lora_model=lora_model,
             selfie_has_face=bool(faces),
+            selfie_captured_at=selfie_capture_time(data),
         )
         # In the owner's folder, which account erasure deletes with their photos.
         check.selfie.name = default_storage.save(
@@ -159,7 +171,14 @@ def identity_gate_apply(*, check: IdentityCheck, run, dataset) -> bool:
     wait for a moderator; False when the selfie matched (recorded, and the selfie deleted)."""
     identity = dataset_identity(dataset) if dataset.face_consent_at else None
     distance = None
-    if dataset.face_consent_at is None:
+    # First whether the selfie shows the person now: an old or copied picture proves nothing,
+    # however well it matches.
+    too_old = selfie_too_old_reason(captured_at=check.selfie_captured_at, taken_at=check.created_at)
+    if too_old:
+        reason = too_old
+    elif check.selfie and selfie_copies_a_photo(selfie_name=check.selfie.name, dataset=dataset):
+        reason = WHY_COPY
+    elif dataset.face_consent_at is None:
         reason = WHY_NO_CONSENT
     elif identity is None:
         reason = WHY_NO_DATASET_FACE
@@ -236,3 +255,20 @@ def identity_check_run_ended(*, run) -> None:
     IdentityCheck.objects.filter(training_run=run, outcome=Outcome.WAITING).update(
         outcome=Outcome.SELFIE_TAKEN, training_run=None, reason="", distance=None
     )
+
+
+def selfies_expire(*, now=None) -> int:
+    """Delete the selfies that never reached a decision (taken for a training never started,
+    or given back when the owner canceled it) once SELFIE_KEEP_HOURS old, with their checks:
+    a new training of the model asks for a new selfie. Returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.SELFIE_KEEP_HOURS)
+    expired = 0
+    stale = IdentityCheck.objects.filter(outcome=Outcome.SELFIE_TAKEN, created_at__lt=cutoff)
+    for check_id in stale.values_list("pk", flat=True):
+        with transaction.atomic():
+            # Re-read and locked: a training may have claimed it since.
+            check = stale.select_for_update(skip_locked=True).filter(pk=check_id).first()
+            if check is not None:
+                check.delete()  # its file goes with it (likeness.signals)
+                expired += 1
+    return expired

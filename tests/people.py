@@ -2,9 +2,10 @@
 
 The owner is the astronaut that scikit-image ships (Eileen Collins; tests/photos.py). The
 strangers are the six people of `insightface/data/images/t1.jpg`, a group photo inside the
-`insightface` wheel on PyPI (MIT licence). Only that picture is used: the wheel is downloaded
-once (pip, no dependencies) into var/test-data/, the picture read from it, and no copy is
-committed to the repository.
+`insightface` wheel on PyPI. The wheel's metadata says its code is under the MIT licence; it
+states no separate licence for this picture. So the picture is never committed: at test time
+the published wheel is downloaded once (pip, no dependencies) into var/test-data/ and the
+picture read from it.
 """
 
 from __future__ import annotations

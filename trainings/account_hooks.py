@@ -8,7 +8,7 @@ from core import replicate_gateway
 from core.files import storage_folder_delete
 from core.models import WebhookDelivery
 from core.remote_jobs.files import remote_files_forget
-from likeness.models import ModelIdentity
+from likeness.models import IdentityCheck, ModelIdentity
 
 from .models import Dataset, LoraModel, TrainingRun
 
@@ -86,6 +86,11 @@ def export_trainings(*, user, archive) -> None:
                 "created_at": lora_model.created_at,
                 # The face identity the model was trained on (likeness.ModelIdentity).
                 "identity": _identity_export(lora_model),
+                # The consent selfies' checks: what was decided and how, never the selfie.
+                "identity_checks": [
+                    _identity_check_export(check)
+                    for check in lora_model.identity_checks.order_by("created_at")
+                ],
                 "versions": [
                     {
                         "replicate_version": version.replicate_version_id,
@@ -129,6 +134,21 @@ def _identity_export(lora_model) -> dict | None:
         "vector": identity.vector,
         "photo_count": identity.photo_count,
         "computed_at": identity.computed_at,
+    }
+
+
+def _identity_check_export(check: IdentityCheck) -> dict:
+    return {
+        "id": str(check.id),
+        "training_run": str(check.training_run_id) if check.training_run_id else None,
+        "outcome": check.outcome,
+        "face_found_in_selfie": check.selfie_has_face,
+        "selfie_captured_at": check.selfie_captured_at,
+        "distance": check.distance,
+        "reason": check.reason,
+        "decided_by": check.decided_by_kind,
+        "decided_at": check.decided_at,
+        "created_at": check.created_at,
     }
 
 

@@ -8,8 +8,10 @@ from .services.parameters import PARAMETER_RANGES, TrainingParameters
 FACE_CONSENT_HELP = (
     "We compute a description of each face in your photos: 128 numbers. We use it to check "
     "that every photo is of the same person, that your selfie matches them, and to score how "
-    "much each picture looks like you. It is computed on our server, never leaves it, and is "
-    "deleted with the photos. Without it, a moderator looks at your selfie before training."
+    "much each picture looks like you. It is computed on our server and never leaves it. It is "
+    "deleted with the photos, except an average of your face for each model trained on them, "
+    "which stays with the model until you delete it. Without consent, no face is described "
+    "and a moderator looks at your selfie before training."
 )
 
 

@@ -10,3 +10,7 @@ env = environ.Env()
 LIKENESS_SELFIE_REQUIRED = env.bool("LIKENESS_SELFIE_REQUIRED", default=True)
 # Selfies in which no face is found are refused this many times, then sent to a moderator.
 LIKENESS_SELFIE_NO_FACE_RETRIES = env.int("LIKENESS_SELFIE_NO_FACE_RETRIES", default=2)
+
+# Consent selfies never used for a training (none started, or the one started was canceled) are
+# deleted this many hours after they were taken (likeness.services.selfies_expire, hourly).
+SELFIE_KEEP_HOURS = env.int("SELFIE_KEEP_HOURS", default=24)

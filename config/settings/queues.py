@@ -45,6 +45,7 @@ TASK_SHAPES = {
     "accounts.tasks.account_delete_task": "io",
     "accounts.tasks.data_export_prune_task": "io",
     "trainings.tasks.dataset_photos_expire_task": "io",
+    "likeness.tasks.selfies_expire_task": "io",
     # Pictures: normalise, measure, thumbnail, find faces; the export's zip.
     "trainings.tasks.dataset_image_process_task": "cpu",
     "trainings.tasks.dataset_faces_backfill_task": "cpu",
