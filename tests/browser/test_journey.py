@@ -1,9 +1,11 @@
-"""The whole journey of a new person, in a real browser, with a real worker and the simulator:
-sign up, confirm the address, follow the dashboard's next steps (upload photos, create a model,
-train it), see the starter pack's pictures, create more, favourite one and make it the profile
-picture, and buy a credit pack through Stripe Checkout (Stripe itself answered at the network
-edge). Every page is looked at on a desktop and at 390 px wide, and kept as a screenshot in
-var/test-screenshots/journey/.
+"""The whole journey of a new person, in a real browser, with a real worker and the simulator,
+as a fresh install has it (starter pack on, consent selfie required): sign up, confirm the
+address, follow the dashboard's next steps (upload photos with face checks, create a model, take
+the consent selfie, train it), see the starter pack's pictures, create more, favourite one and
+make it the profile picture, and buy a credit pack through Stripe Checkout (Stripe itself
+answered at the network edge). The walk is made twice, clicking through at a desktop's width
+and at a 390 px phone's, where nothing may stick out sideways; every page is kept as a
+screenshot in var/test-screenshots/journey/<width>/.
 """
 
 import importlib
@@ -19,6 +21,8 @@ from accounts.models import User
 from accounts.selectors import credit_balance
 from billing.models import Purchase
 from gallery.models import GeneratedImage, StylePreset
+from likeness.models import IdentityCheck
+from tests import people
 from tests.billing.factories import make_pack
 from tests.billing.stripe_fake import (
     completed_session,
@@ -27,6 +31,7 @@ from tests.billing.stripe_fake import (
     stripe_signature,
 )
 from tests.browser.pages import DESKTOP, PHONE, page_width, shot
+from tests.likeness.selfie_fixtures import SELFIE_FRAMING
 from tests.trainings.portraits import portrait_jpegs
 from tests.worker_fixtures import workers_running
 from trainings.models import LoraModel
@@ -39,11 +44,16 @@ SLOW = 90_000  # ms: work done by the worker and the simulator
 
 @pytest.fixture
 def worker(transactional_db, settings, replicate_backend, live_server, tmp_path):
-    """A real worker that makes the starter pack when a training succeeds, as a fresh install
-    does (the rest of the suite turns it off)."""
+    """A real worker that makes the starter pack when a training succeeds, and a site that asks
+    for the consent selfie, as a fresh install does (the rest of the suite turns both off)."""
     settings.STARTER_PACK_ENABLED = True
+    settings.LIKENESS_SELFIE_REQUIRED = True
     for pool in workers_running(settings=settings, live_server=live_server, tmp_path=tmp_path):
-        yield pool.start(TRAINING_RECONCILE_AFTER_SECONDS="1", STARTER_PACK_ENABLED="true")
+        yield pool.start(
+            TRAINING_RECONCILE_AFTER_SECONDS="1",
+            STARTER_PACK_ENABLED="true",
+            LIKENESS_SELFIE_REQUIRED="true",
+        )
 
 
 @pytest.fixture
@@ -62,36 +72,50 @@ def stripe(settings):
         yield fake
 
 
-def _look(page, name: str) -> None:
-    """Keep the page as seen on a desktop and on a 390 px phone; on the phone nothing may
-    stick out sideways."""
-    shot(page, f"journey/{name}-desktop.png")
-    try:
-        shot(page, f"journey/{name}-390.png", PHONE)
-        assert page_width(page) <= PHONE["width"], f"{name}: too wide for a 390 px screen"
-    finally:
-        page.set_viewport_size(DESKTOP)
+SCREENS = {"desktop": DESKTOP, "390": PHONE}
 
 
-def _sign_up(page):
+@pytest.fixture(params=list(SCREENS))
+def screen(request, page):
+    """The width the whole walk is made at."""
+    page.set_viewport_size(SCREENS[request.param])
+    return request.param
+
+
+def _look(page, screen: str, name: str) -> None:
+    """Keep the page as seen at this width; nothing may stick out sideways."""
+    shot(page, f"journey/{screen}/{name}.png")
+    width = SCREENS[screen]["width"]
+    assert page_width(page) <= width, f"{name}: too wide for a {width} px screen"
+
+
+def _selfie_jpeg() -> bytes:
+    """A selfie of the person of the photos: another framing of her than any photo shows."""
+    return people.jpeg_bytes(people.owner(SELFIE_FRAMING))
+
+
+def _sign_up(page, screen):
+    def _look_here(name):
+        _look(page, screen, name)
+
     page.goto("/")
-    _look(page, "00-home")
+    _look_here("00-home")
     page.get_by_role("link", name="Sign up").click()
     page.get_by_label("Your name").fill("Robin")
     page.get_by_label("E-mail address").fill("robin@example.com")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password (again)").fill(PASSWORD)
-    _look(page, "01-sign-up")
+    _look_here("01-sign-up")
     page.get_by_role("button", name="Create account").click()
     page.wait_for_url("**/accounts/confirm-email/")
-    _look(page, "02-check-your-e-mail")
+    _look_here("02-check-your-e-mail")
     link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mail.outbox[-1].body).group(0)
     page.goto(link)
     page.get_by_role("button", name="Confirm").click()
     page.wait_for_url("**/accounts/login/")
     page.get_by_label("E-mail address").fill("robin@example.com")
     page.get_by_label("Password").fill(PASSWORD)
-    _look(page, "03-sign-in")
+    _look_here("03-sign-in")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r"^https?://[^/]+/$"))  # the dashboard
 
@@ -110,16 +134,20 @@ def _stripe_confirms(live_server, purchase) -> None:
 
 
 def test_a_new_person_from_sign_up_to_a_starter_pack_and_a_credit_pack(
-    page, style_packs, worker, stripe, live_server
+    page, screen, style_packs, worker, stripe, live_server
 ):
-    _sign_up(page)
+    def _look_here(name):
+        _look(page, screen, name)
+
+    _sign_up(page, screen)
 
     # The dashboard leads the way: no photos yet, so its one next step is to upload them.
     page.get_by_role("heading", name="Start with your photos").wait_for()
-    _look(page, "04-dashboard-no-photos")
+    _look_here("04-dashboard-no-photos")
     page.get_by_test_id("next-action").click()
     page.get_by_label("Name").fill("Me, this summer")
-    _look(page, "05-new-dataset")
+    page.get_by_label("Check my photos with face recognition").check()
+    _look_here("05-new-dataset")
     page.get_by_role("button", name="Create dataset").click()
     files = [
         {"name": name, "mimeType": "image/jpeg", "buffer": data}
@@ -131,30 +159,45 @@ def test_a_new_person_from_sign_up_to_a_starter_pack_and_a_credit_pack(
     page.get_by_text("15 photos added").wait_for()
     page.get_by_text("Ready to train").wait_for(timeout=SLOW)
     assert page.locator(".photo-grid img").count() == 15
-    _look(page, "06-dataset-ready")
+    _look_here("06-dataset-ready")
 
-    # With no model yet, the dataset leads straight to a new one, and its training form has
-    # the dataset chosen; the run page follows the training.
-    page.get_by_role("link", name="Create your model and train it").click()
+    # Back on the dashboard, the next step is training. With no model yet it leads straight
+    # to a new one, whose training form has the dataset chosen.
+    page.goto("/")
+    page.get_by_role("heading", name="Your photos are ready to train").wait_for()
+    _look_here("07-dashboard-ready-to-train")
+    assert page.get_by_test_id("next-action").inner_text() == "Train your model"
+    page.get_by_test_id("next-action").click()
     trigger_word = page.get_by_label("Trigger word").input_value()
-    _look(page, "07-new-model")
+    _look_here("08-new-model")
     page.get_by_role("button", name="Create model").click()
     assert page.locator("#id_dataset option:checked").inner_text() == "Me, this summer"
+
+    # Before the first training, a selfie taken now: it matches the person of the photos, so
+    # the training starts without waiting for a moderator.
+    page.get_by_role("heading", name="First, a selfie").wait_for()
+    page.locator("#id_selfie").set_input_files(
+        {"name": "selfie.jpg", "mimeType": "image/jpeg", "buffer": _selfie_jpeg()}
+    )
+    page.get_by_role("button", name="Save selfie").click()
+    page.get_by_text("Selfie saved. You can start the training now.").wait_for()
     page.get_by_label("Steps").fill("500")
-    _look(page, "08-train")
+    _look_here("09-train")
     page.get_by_role("button", name="Start training").click()
     page.wait_for_url("**/trainings/runs/**")
     page.get_by_text("Your model is ready.").wait_for(timeout=SLOW)
     lora_model = LoraModel.objects.get(trigger_word=trigger_word)
     assert lora_model.status == LoraModel.Status.READY
     assert page.get_by_test_id("create-pictures").is_visible()
-    _look(page, "09-training-done")
+    check = IdentityCheck.objects.get(lora_model=lora_model)
+    assert check.outcome == "matched_automatically" and not check.selfie
+    _look_here("10-training-done")
 
     # The dashboard now says the model is ready, and its next step is to create pictures.
     page.goto("/")
     page.get_by_role("heading", name=re.compile("is ready")).wait_for()
     assert page.get_by_test_id("next-action").inner_text() == "Create pictures"
-    _look(page, "10-dashboard-model-ready")
+    _look_here("11-dashboard-model-ready")
 
     # The starter pack: one picture in each starter style, made by itself, on the model page.
     starter_styles = StylePreset.objects.filter(is_active=True, in_starter_pack=True).count()
@@ -173,7 +216,7 @@ def test_a_new_person_from_sign_up_to_a_starter_pack_and_a_credit_pack(
         seen = [states.nth(i).get_attribute("data-state") for i in range(states.count())]
         raise AssertionError(f"starter pack states: {seen}") from None
     assert done.count() == starter_styles
-    _look(page, "11-starter-pack")
+    _look_here("12-starter-pack")
     user = User.objects.get(email="robin@example.com")
     balance_after_pack = credit_balance(user=user)
 
@@ -181,11 +224,11 @@ def test_a_new_person_from_sign_up_to_a_starter_pack_and_a_credit_pack(
     page.get_by_test_id("create-pictures").click()
     assert trigger_word in page.locator("#id_lora_model option:checked").inner_text()
     page.get_by_role("textbox", name="Prompt").fill(f"a photo of {trigger_word} on the moon")
-    _look(page, "12-generate")
+    _look_here("13-generate")
     page.get_by_role("button", name="Generate").click()
     first = page.get_by_role("img", name="Output 1")
     first.wait_for(timeout=SLOW)
-    _look(page, "13-generation")
+    _look_here("14-generation")
 
     # Favourite the picture and make it the profile picture.
     first.click()
@@ -194,7 +237,7 @@ def test_a_new_person_from_sign_up_to_a_starter_pack_and_a_credit_pack(
     page.get_by_role("button", name="Set as profile picture").click()
     page.get_by_text("This image is now your profile picture.").wait_for()
     page.wait_for_function("() => document.querySelector('.avatar-initial img')?.naturalWidth > 0")
-    _look(page, "14-picture")
+    _look_here("15-picture")
     image = GeneratedImage.objects.get(generation__prompt__contains="on the moon")
     assert image.is_favourite
     assert image.generation.prompt_sent.startswith(f"a photo of {trigger_word}")
@@ -208,7 +251,7 @@ def test_a_new_person_from_sign_up_to_a_starter_pack_and_a_credit_pack(
     )
     page.goto("/")
     page.get_by_test_id("credit-line").get_by_role("link", name="Buy credits").click()
-    _look(page, "15-buy-credits")
+    _look_here("16-buy-credits")
     page.get_by_role("button", name="Buy 500 credits").click()
     page.wait_for_url("https://checkout.stripe.com/**")
     purchase = Purchase.objects.get(user=user)
@@ -216,11 +259,11 @@ def test_a_new_person_from_sign_up_to_a_starter_pack_and_a_credit_pack(
     _stripe_confirms(live_server, purchase)
     page.goto(f"/credits/purchases/{purchase.id}/")  # Stripe's success_url
     page.get_by_role("heading", name="Thank you: 500 credits added").wait_for()
-    _look(page, "16-credits-added")
+    _look_here("17-credits-added")
     assert credit_balance(user=user) == before + 500
     assert before < balance_after_pack  # the picture made after the pack was charged
 
     # The statement reads one line per action: the pack bought is one of them.
     page.goto("/accounts/profile/")
     page.get_by_text("Five hundred").first.wait_for()
-    _look(page, "17-profile-statement")
+    _look_here("18-profile-statement")
