@@ -37,11 +37,30 @@ from .services.review import REJECTED_DEFAULT
 Moderation = GeneratedImage.Moderation
 
 
+def _catalogue_preview(kind, pk, stored):
+    if not stored:
+        return "-"
+    url = reverse("gallery:catalogue-image", kwargs={"kind": kind, "pk": pk})
+    return format_html(
+        '<img src="{}" alt="" loading="lazy" style="max-width:96px;max-height:96px">', url
+    )
+
+
 class StylePresetExampleInline(admin.TabularInline):
+    """Examples come from pictures made on the platform, through the images' action "Use as
+    example of its style"; here they are ordered or removed, never uploaded."""
+
     model = StylePresetExample
     extra = 0
-    fields = ["image", "position", "source_note", "created_at"]
-    readonly_fields = ["source_note", "created_at"]
+    fields = ["picture", "position", "source_note", "created_at"]
+    readonly_fields = ["picture", "source_note", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Picture")
+    def picture(self, obj):
+        return _catalogue_preview("example", obj.pk, obj.image)
 
 
 @admin.register(StylePreset)
@@ -76,6 +95,24 @@ class StyleLoraAdmin(admin.ModelAdmin):
     list_display = ["name", "extra_lora", "default_scale", "is_active", "position"]
     list_editable = ["is_active", "position"]
     search_fields = ["name", "extra_lora"]
+    fields = [
+        "name",
+        "description",
+        "extra_lora",
+        "default_scale",
+        "trigger_phrase",
+        "example",
+        "is_active",
+        "position",
+    ]
+    # Set from a picture made on the platform (the images' action), never uploaded.
+    readonly_fields = ["example"]
+
+    @admin.display(description="Example picture")
+    def example(self, obj):
+        if obj.pk is None or not obj.example_image:
+            return "None yet: use the action “Use as example of its style LoRA” on a picture."
+        return _catalogue_preview("style", obj.pk, obj.example_image)
 
 
 class _ReadOnly(admin.ModelAdmin):
@@ -204,7 +241,7 @@ class GeneratedImageAdmin(_Record):
     search_fields = ["id", "owner__email", "generation__id", "generation__prompt"]
     list_select_related = ["owner", "generation", "scan"]
     date_hierarchy = "created_at"
-    actions = ["approve", "reject", "use_as_style_example"]
+    actions = ["approve", "reject", "use_as_style_example", "use_as_style_lora_example"]
     inlines = [ImageDecisionInline, ImageReportInline]
     readonly_fields = [
         "id",
@@ -345,10 +382,17 @@ class GeneratedImageAdmin(_Record):
     @admin.action(description="Use as example of its style", permissions=["change_preset"])
     def use_as_style_example(self, request, queryset):
         """Copy approved pictures made with a style pack into the catalogue as its examples."""
+        self._copy_examples(request, queryset, services.style_preset_example_from_image)
+
+    @admin.action(description="Use as example of its style LoRA", permissions=["change_style_lora"])
+    def use_as_style_lora_example(self, request, queryset):
+        self._copy_examples(request, queryset, services.style_lora_example_from_image)
+
+    def _copy_examples(self, request, queryset, copy):
         made, refused = 0, []
         for image in queryset.select_related("generation", "owner"):
             try:
-                services.style_preset_example_from_image(image=image)
+                copy(image=image, by=request.user)
             except Conflict as error:
                 refused.append(f"{image.pk}: {error.message}")
             else:
@@ -360,6 +404,9 @@ class GeneratedImageAdmin(_Record):
 
     def has_change_preset_permission(self, request):
         return request.user.has_perm("gallery.change_stylepreset")
+
+    def has_change_style_lora_permission(self, request):
+        return request.user.has_perm("gallery.change_stylelora")
 
     def _decide(self, request, queryset, *, decision):
         images = list(queryset.select_related("owner"))

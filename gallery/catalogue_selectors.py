@@ -1,11 +1,16 @@
 """Reads of the catalogue as one person sees it (style packs with their example pictures) and
-of a model's starter pack. Part of gallery/selectors.py, which re-exports them."""
+of a model's starter pack. Part of gallery/selectors.py, which re-exports them.
+
+A pack's example is the person's own picture in that style, never another person's (pictures are
+of a person); without one, the catalogue's, which shows nobody's likeness (services.presets)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+
+from trainings.models import LoraModel
 
 from .models import GeneratedImage, Generation, StarterPack, StylePreset
 
@@ -29,6 +34,50 @@ def style_preset_list_for(*, user) -> QuerySet[StylePreset]:
         .values("pk")[:1]
     )
     return presets.annotate(own_example_id=Subquery(own))
+
+
+def style_pack_cards_for(*, user) -> list[StylePreset]:
+    """The packs of the generate page. Besides `own_example_id`, each has `example_cost` (what
+    one example picture from the person's model costs) and `example_generation_id`: the newest
+    generation in that style still running or whose picture is still being checked, so that a
+    pack without an example says one is on its way instead of offering to make another."""
+    presets = style_preset_list_for(user=user)
+    if user is None or not user.is_authenticated:
+        return list(presets)
+    under_way = (
+        Generation.objects.filter(owner=user, style_preset=OuterRef("pk"))
+        .filter(
+            Q(status__in=Generation.ACTIVE)
+            | Q(images__moderation_state__in=(Moderation.PENDING, Moderation.HELD))
+        )
+        .order_by("-created_at")
+        .values("pk")[:1]
+    )
+    cards = list(presets.annotate(example_generation_id=Subquery(under_way)))
+    for preset in cards:
+        preset.example_cost = style_example_cost(preset=preset)
+    return cards
+
+
+def style_example_cost(*, preset: StylePreset) -> int:
+    """The credits of one picture in the pack's style from a trained model (the pack may ask
+    for another FLUX model than the default one)."""
+    from .services.parameters import DEFAULTS, cost_per_image  # the services import this module
+
+    flux_model = (preset.parameters or {}).get("model") or DEFAULTS["model"]
+    return cost_per_image(flux_model=str(flux_model))
+
+
+def lora_model_newest_ready(*, user) -> LoraModel | None:
+    """The person's most recently trained model that can make pictures."""
+    return (
+        LoraModel.objects.filter(
+            owner=user, status=LoraModel.Status.READY, current_version__isnull=False
+        )
+        .select_related("current_version")
+        .order_by("-current_version__created_at", "-created_at")
+        .first()
+    )
 
 
 @dataclass(frozen=True)

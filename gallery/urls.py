@@ -9,6 +9,8 @@ app_name = "gallery"
 
 urlpatterns = [
     path("generate/", generations.generate, name="generate"),
+    # The pack and the model are in the form: a catalogue pack is nobody's object.
+    path("generate/example/", catalogue.style_example_make, name="style-example-make"),
     path("generations/<uuid:generation_id>/", generations.generation_detail, name="generation"),
     path(
         "generations/<uuid:generation_id>/status/",

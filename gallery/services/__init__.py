@@ -26,7 +26,11 @@ from .images import (
     images_delete,
     images_zip,
 )
-from .presets import preset_request_apply, style_preset_example_from_image
+from .presets import (
+    preset_request_apply,
+    style_lora_example_from_image,
+    style_preset_example_from_image,
+)
 from .review import (
     image_decide,
     image_report_create,
@@ -41,6 +45,7 @@ from .sharing import (
     share_link_token,
     share_link_viewed,
 )
+from .style_examples import style_example_make
 
 __all__ = [
     "GenerationLifecycle",
@@ -74,5 +79,7 @@ __all__ = [
     "share_link_revoke",
     "share_link_token",
     "share_link_viewed",
+    "style_example_make",
+    "style_lora_example_from_image",
     "style_preset_example_from_image",
 ]

@@ -1,5 +1,9 @@
 """Style packs: their parameters (checked like a generation's), how a chosen pack fills in what
-the person left out, and example pictures an admin takes from pictures made on the platform."""
+the person left out, and example pictures an admin takes from pictures made on the platform.
+
+The catalogue's examples are shown to everyone, so they never show a person: an admin may copy a
+picture of the default model made from words alone, or one of their own pictures, but not a
+picture made with someone's model or from a photo they uploaded."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from django.db import transaction
 
 from core.exceptions import Conflict, InvalidInput
 
-from ..models import GeneratedImage, StylePreset, StylePresetExample
+from ..models import GeneratedImage, Generation, StyleLora, StylePreset, StylePresetExample
 from .parameters import parameters_check
 
 if TYPE_CHECKING:
@@ -93,19 +97,41 @@ def preset_request_apply(asked: GenerationRequest, *, lora_model) -> GenerationR
     return dataclasses.replace(asked, parameters={**parameters, **given}, style_lora=style_lora)
 
 
-def style_preset_example_from_image(*, image: GeneratedImage) -> StylePresetExample:
-    """Copy an approved picture made with a pack into the catalogue as that pack's example.
+LIKENESS_REFUSED = (
+    "This picture may show its owner (it was made with their model or from their photo): "
+    "only pictures of the default model made from words, or your own, can be shown to everyone."
+)
 
-    The file is copied (not referenced) so that deleting the picture or its owner's account
-    leaves the example in place; `source_note` says where it came from."""
+
+def _catalogue_picture_check(image: GeneratedImage, *, by) -> None:
+    """Conflict unless `image` may be shown to every signed-in person (see the module)."""
+    if image.moderation_state != GeneratedImage.Moderation.APPROVED:
+        raise Conflict("Only approved pictures can be examples.")
+    generation = image.generation
+    shows_a_person = (
+        generation.lora_model_id is not None
+        or generation.extra_lora_model_id is not None
+        or generation.kind != Generation.Kind.TEXT2IMG
+    )
+    if shows_a_person and (by is None or image.owner_id != by.pk):
+        raise Conflict(LIKENESS_REFUSED)
+
+
+def _picture_copy(image: GeneratedImage) -> ContentFile:
+    """The picture's bytes, copied (not referenced) so that deleting the picture or its owner's
+    account leaves the example in place."""
+    with default_storage.open(image.file.name, "rb") as handle:
+        return ContentFile(handle.read())
+
+
+def style_preset_example_from_image(*, image: GeneratedImage, by=None) -> StylePresetExample:
+    """Copy an approved picture made with a pack into the catalogue as that pack's example, on
+    behalf of the admin `by`; `source_note` says where it came from."""
     generation = image.generation
     if generation.style_preset_id is None:
         raise Conflict("This picture was not made with a style pack.")
-    if image.moderation_state != GeneratedImage.Moderation.APPROVED:
-        raise Conflict("Only approved pictures can be examples.")
+    _catalogue_picture_check(image, by=by)
     preset = StylePreset.objects.get(pk=generation.style_preset_id)
-    with default_storage.open(image.file.name, "rb") as handle:
-        content = handle.read()
     example = StylePresetExample(
         preset=preset,
         source_image=image,
@@ -115,7 +141,7 @@ def style_preset_example_from_image(*, image: GeneratedImage) -> StylePresetExam
         )[:300],
         position=preset.examples.count(),
     )
-    example.image.save(f"example.{image.format}", ContentFile(content), save=False)
+    example.image.save(f"example.{image.format}", _picture_copy(image), save=False)
     try:
         with transaction.atomic():
             example.save()
@@ -123,3 +149,24 @@ def style_preset_example_from_image(*, image: GeneratedImage) -> StylePresetExam
         default_storage.delete(example.image.name)
         raise
     return example
+
+
+def style_lora_example_from_image(*, image: GeneratedImage, by=None) -> StyleLora:
+    """Make an approved picture made with a catalogue style its example (replacing the one it
+    had), on behalf of the admin `by`, under the same rule as a pack's examples."""
+    generation = image.generation
+    if generation.style_lora_id is None:
+        raise Conflict("This picture was not made with a style from the catalogue.")
+    _catalogue_picture_check(image, by=by)
+    style = StyleLora.objects.get(pk=generation.style_lora_id)
+    previous = style.example_image.name if style.example_image else ""
+    style.example_image.save(f"example.{image.format}", _picture_copy(image), save=False)
+    try:
+        with transaction.atomic():
+            style.save(update_fields=["example_image"])
+    except BaseException:
+        default_storage.delete(style.example_image.name)
+        raise
+    if previous:
+        transaction.on_commit(lambda: default_storage.delete(previous))
+    return style

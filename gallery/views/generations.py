@@ -14,6 +14,7 @@ from core.exceptions import DomainError, NotFound
 from core.forms import form_error_add
 
 from .. import selectors, services
+from ..catalogue_selectors import style_pack_cards_for
 from ..forms import GenerationForm
 from ..media import file_response
 from ..models import Generation
@@ -74,7 +75,7 @@ def generate(request):
         {
             "form": form,
             "models": models,
-            "presets": selectors.style_preset_list_for(user=user),
+            "presets": style_pack_cards_for(user=user),
             "recent": recent,
             "credits_dev": settings.GENERATION_CREDITS_PER_IMAGE_DEV,
             "credits_schnell": settings.GENERATION_CREDITS_PER_IMAGE_SCHNELL,

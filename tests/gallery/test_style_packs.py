@@ -11,6 +11,7 @@ from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
+from core.exceptions import Conflict
 from gallery import services
 from gallery.models import Generation, StyleLora, StylePreset, StylePresetExample
 from tests.gallery.factories import make_generation, make_image, ready_lora_model
@@ -185,7 +186,10 @@ def test_the_example_is_the_persons_own_picture_else_the_catalogues(
     theirs = {p["name"]: p for p in as_user(other_user).get("/api/v1/presets/?page_size=50").json()[
         "results"]}  # fmt: skip
     assert theirs["Studio headshot"]["example_url"] is None  # never someone else's picture
-    example = services.style_preset_example_from_image(image=mine)
+    with pytest.raises(Conflict):  # nor copied into the catalogue: it shows its owner
+        services.style_preset_example_from_image(image=mine)
+    words_only = make_image(owner, generation=make_generation(owner, style_preset=pack))
+    example = services.style_preset_example_from_image(image=words_only)
     theirs = {p["name"]: p for p in as_user(other_user).get("/api/v1/presets/?page_size=50").json()[
         "results"]}  # fmt: skip
     assert theirs["Studio headshot"]["example_url"].endswith(
@@ -204,16 +208,22 @@ def as_admin(client):
 
 def test_the_admin_action_copies_a_picture_into_the_catalogue(owner, me, as_admin):
     pack = StylePreset.objects.get(name="Vintage film")
-    image = make_image(owner, generation=make_generation(owner, lora_model=me, style_preset=pack))
-    plain = make_image(owner, generation=make_generation(owner, lora_model=me))
+    image = make_image(owner, generation=make_generation(owner, style_preset=pack))
+    plain = make_image(owner, generation=make_generation(owner))
+    likeness = make_image(
+        owner, generation=make_generation(owner, lora_model=me, style_preset=pack)
+    )
+    selected = [str(image.pk), str(plain.pk), str(likeness.pk)]
     response = as_admin.post(
         "/admin/gallery/generatedimage/",
-        {"action": "use_as_style_example", "_selected_action": [str(image.pk), str(plain.pk)]},
+        {"action": "use_as_style_example", "_selected_action": selected},
         follow=True,
     )
     assert response.status_code == 200
     page = response.content.decode()
     assert "1 example(s) added." in page and "not made with a style pack" in page
+    # The admin capitalises a message's first letter, and a UUID may begin with one.
+    assert f"{likeness.pk}: this picture may show its owner" in page.lower()
     example = StylePresetExample.objects.get()
     assert example.preset == pack and example.source_image == image
     assert str(image.id) in example.source_note
@@ -253,3 +263,47 @@ def test_an_admin_edits_a_pack_and_bad_parameters_are_named(as_admin):
     pack.refresh_from_db()
     assert pack.parameters == {"aspect_ratio": "2:3", "num_inference_steps": 40}
     assert pack.in_starter_pack
+
+
+def test_an_admin_may_use_a_picture_of_their_own_model(me, as_admin):
+    admin = get_user_model().objects.get(email="boss@example.com")
+    theirs = ready_lora_model(admin, None, trigger_word="BOSSY", name="Boss")
+    pack = StylePreset.objects.get(name="Anime")
+    image = make_image(
+        admin, generation=make_generation(admin, lora_model=theirs, style_preset=pack)
+    )
+    example = services.style_preset_example_from_image(image=image, by=admin)
+    assert example.preset == pack
+
+
+def test_examples_are_never_uploaded_in_the_admin(owner, as_admin):
+    pack = StylePreset.objects.get(name="Fantasy")
+    services.style_preset_example_from_image(
+        image=make_image(owner, generation=make_generation(owner, style_preset=pack))
+    )
+    page = as_admin.get(f"/admin/gallery/stylepreset/{pack.pk}/change/").content.decode()
+    assert "/gallery/catalogue/example/" in page  # the example is shown...
+    assert 'type="file"' not in page  # ...but there is nothing to upload
+    assert 'name="examples-MAX_NUM_FORMS" value="0"' in page  # no row can be added
+    style = StyleLora.objects.create(name="Ink", extra_lora="someone/ink")
+    page = as_admin.get(f"/admin/gallery/stylelora/{style.pk}/change/").content.decode()
+    assert 'type="file"' not in page and "Use as example of its style LoRA" in page
+
+
+def test_the_admin_action_sets_a_style_loras_example_from_a_picture(owner, me, as_admin):
+    style = StyleLora.objects.create(name="Ink", extra_lora="someone/ink")
+    image = make_image(owner, generation=make_generation(owner, style_lora=style))
+    likeness = make_image(owner, generation=make_generation(owner, lora_model=me, style_lora=style))
+    response = as_admin.post(
+        "/admin/gallery/generatedimage/",
+        {
+            "action": "use_as_style_lora_example",
+            "_selected_action": [str(image.pk), str(likeness.pk)],
+        },
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "1 example(s) added." in page and "This picture may show its owner" in page
+    style.refresh_from_db()
+    assert style.example_image.name.startswith("gallery/catalogue/")
+    assert style.example_image.read() == image.file.open("rb").read()
