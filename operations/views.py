@@ -92,6 +92,17 @@ def _charts(dashboard: selectors.Dashboard) -> dict:
                 charts.Series("Generations", [round(float(d.generation_cost), 2) for d in costs]),
             ],
         ),
+        "review": charts.line_chart(
+            title="Review queue per day",
+            days=dates,
+            series=[
+                charts.Series("Held for review", [day.held for day in dashboard.review_days]),
+                charts.Series("Reported", [day.reported for day in dashboard.review_days]),
+                charts.Series("Decided", [day.decided for day in dashboard.review_days]),
+            ],
+        )
+        if dashboard.review_days
+        else None,
         "top_generators": charts.bar_chart(
             title="Most generations",
             bars=[(user.email, user.count) for user in dashboard.top_generators],

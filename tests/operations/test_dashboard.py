@@ -12,11 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import CreditEntry, User
-from gallery.models import Generation
+from gallery.models import GeneratedImage, Generation, ImageDecision, ImageReport, ImageScan
 from gallery.services.generations import NSFW_MESSAGE
 from operations.selectors import failure_reason_of
 from tests.factories import UserFactory
-from tests.gallery.factories import make_generation
+from tests.gallery.factories import make_generation, make_image
 from trainings.models import LoraModel, TrainingRun
 
 from .helpers import rows_by_day, tables_of
@@ -175,7 +175,7 @@ def test_the_charts_are_inline_svg_with_a_title_and_their_figures(client, admin_
     client.force_login(admin_user)
     html = client.get(URL).content.decode()
     charts = re.findall(r"<svg [^>]*role=\"img\".*?</svg>", html, re.S)
-    assert len(charts) == 8
+    assert len(charts) == 9
     titles = re.findall(r"<title id=\"chart-\d+-title\">([^<]*)</title>", html)
     assert "Trainings per day" in titles and "Failures by reason" in titles
     trainings_chart = next(chart for chart in charts if "Trainings per day" in chart)
@@ -236,6 +236,75 @@ def test_the_per_user_dashboard_counts_only_that_user(client, admin_user, owner,
     assert "owner@example.com" in html
     assert "other@example.com" not in html
     assert "generators-table" not in html  # the busiest users are site-wide
+    assert "review-table" not in html and "queue-size" not in html  # so is the review queue
+
+
+# --- The review queue -----------------------------------------------------------------------
+
+
+def _picture(owner, *, state, at, scan=None, category=""):
+    """A picture made at `at`, in `state`, scanned then with the verdict `scan`."""
+    generation = make_generation(owner, review_category=category, created_at=at)
+    image = make_image(owner, generation=generation, moderation=state, created_at=at)
+    if scan:
+        ImageScan.objects.create(image=image, verdict=scan, created_at=at)
+    return image
+
+
+def test_the_review_queue_cards_and_chart_show_held_pictures_and_reports(
+    client, admin_user, owner, today
+):
+    """Held three days ago and still waiting (the oldest), held two days ago and rejected
+    today, held today by a prompt rule; yesterday two reports on shown pictures, one still
+    open, the other closed by a decision."""
+    now = timezone.now()
+    Moderation = GeneratedImage.Moderation
+    oldest = _picture(
+        owner, state=Moderation.HELD, at=now - timedelta(days=3, hours=1), scan="held"
+    )
+    rejected = _picture(
+        owner, state=Moderation.REJECTED, at=_at(today - timedelta(days=2)), scan="held"
+    )
+    ImageDecision.objects.create(image=rejected, decision="rejected", created_at=now)
+    _picture(owner, state=Moderation.HELD, at=now, scan="approved", category="minors")
+    yesterday = _at(today - timedelta(days=1))
+    reported = _picture(owner, state=Moderation.APPROVED, at=yesterday, scan="approved")
+    ImageReport.objects.create(image=reported, reason="Not right", created_at=yesterday)
+    cleared = _picture(owner, state=Moderation.APPROVED, at=yesterday, scan="approved")
+    decision = ImageDecision.objects.create(
+        image=cleared, decision="approved", created_at=yesterday
+    )
+    ImageReport.objects.create(
+        image=cleared, reason="Hm", status="closed", decision=decision, created_at=yesterday,
+        closed_at=yesterday,
+    )  # fmt: skip
+    _picture(owner, state=Moderation.APPROVED, at=now, scan="approved")  # never in the queue
+
+    client.force_login(admin_user)
+    response = client.get(URL + "?days=7")
+    html = response.content.decode()
+    cards = {
+        name: re.search(rf'data-testid="{name}">([^<]*)<', html).group(1)
+        for name in ("queue-size", "queue-oldest", "open-reports")
+    }
+    assert cards["queue-size"] == "3"  # two held, one reported
+    assert cards["queue-oldest"].replace("\xa0", " ").startswith("3 days")
+    assert cards["open-reports"] == "1"
+    assert response.context["board"].review_queue.oldest_at == oldest.created_at
+
+    review = rows_by_day(html, "review-table")
+    assert len(review) == 7
+    assert review[(today - timedelta(days=3)).isoformat()] == ["1", "0", "0"]
+    assert review[(today - timedelta(days=2)).isoformat()] == ["1", "0", "0"]
+    assert review[(today - timedelta(days=1)).isoformat()] == ["0", "2", "1"]
+    assert review[today.isoformat()] == ["1", "0", "1"]
+    assert review[(today - timedelta(days=5)).isoformat()] == ["0", "0", "0"]
+    chart = next(
+        chart
+        for chart in re.findall(r"<svg [^>]*role=\"img\".*?</svg>", html, re.S)
+        if "Review queue per day" in chart
+    )
+    assert "Totals: Held for review: 3; Reported: 2; Decided: 2." in chart
 
 
 # --- Queries --------------------------------------------------------------------------------
@@ -296,7 +365,7 @@ def test_the_number_of_queries_does_not_grow_with_the_data(
     with django_assert_max_num_queries(few):
         response = client.get(URL)
     assert sum(day.started for day in response.context["board"].generations) == 210
-    assert few <= 11, few  # the session, the user and 9 aggregate queries
+    assert few <= 12, few  # the session, the user and 10 aggregate queries
 
 
 def test_failure_texts_fall_under_readable_reasons():
