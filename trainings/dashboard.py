@@ -102,7 +102,7 @@ def _journey(user) -> Dashboard:
             action=NextAction("See your photos", reverse("trainings:dataset", args=[checking.pk])),
             dataset=checking,
         )
-    ready_dataset = selectors.dataset_ready_newest(user=user, datasets=datasets)
+    ready_dataset = selectors.dataset_ready_newest(user=user)
     if ready_dataset is not None:
         draft = (
             selectors.lora_model_list(user=user)

@@ -130,10 +130,17 @@ def dataset_photos_expire_at(*, dataset: Dataset) -> datetime | None:
 
 def dataset_ready_newest(*, user, datasets: list[Dataset] | None = None) -> Dataset | None:
     """The newest of the user's datasets that can be trained now: photos all checked and the
-    quality report without a blocking finding. Looks at the five newest that could be (one
-    query each at most), so a page stays cheap however many datasets there are."""
+    quality report without a blocking finding. With `datasets`, only among those.
+
+    Whatever its position: the counts rule out most datasets in the one query that lists the
+    candidates, newest first, so only those with enough checked photos get their report read
+    (one query each), and the first that passes ends the search."""
     if datasets is None:
-        datasets = list(dataset_list(user=user).order_by("-created_at")[:5])
+        datasets = (
+            dataset_list(user=user)
+            .filter(pending_count=0, image_count__gte=MIN_IMAGES)
+            .order_by("-created_at", "-pk")
+        )
     for dataset in datasets:
         if dataset.pending_count or dataset.image_count < MIN_IMAGES:
             continue

@@ -69,6 +69,20 @@ def test_ready_photos_and_no_model_lead_to_a_new_model_with_the_dataset(signed_i
     assert f'href="{url}">Train your model</a>' in html
 
 
+def test_a_ready_dataset_behind_many_newer_unfinished_ones_is_still_the_next_step(signed_in, owner):
+    now = timezone.now()
+    ready = dataset_with_photos(owner, name="Oldest, ready", created_at=now - timedelta(days=9))
+    for days in range(1, 7):  # six newer ones with too few photos
+        dataset_with_photos(
+            owner, name=f"Few {days}", ready=4, created_at=now - timedelta(days=days)
+        )
+    board, html = _board(signed_in)
+    assert board.state == "ready_to_train"
+    assert board.dataset == ready
+    url = f"{reverse('trainings:model-create')}?dataset={ready.id}"
+    assert f'href="{url}">Train your model</a>' in html
+
+
 def test_ready_photos_and_an_untrained_model_lead_to_that_model(signed_in, owner):
     dataset = dataset_with_photos(owner)
     lora_model = draft_model(owner)

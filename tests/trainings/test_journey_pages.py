@@ -1,13 +1,17 @@
 """Each training page leads on: a dataset to a model, a model to training, a finished training
 to pictures, a failed one to a fix; and the credits of a run as the ledger has them."""
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.gallery.factories import ready_lora_model
 from tests.trainings.journey import dataset_with_photos, draft_model, run_with_credits
 from trainings.models import LoraModel, TrainingRun
+from trainings.selectors import dataset_ready_newest
 from trainings.tasks import training_run_notify_task
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +88,25 @@ def test_the_train_form_preselects_the_newest_dataset_ready_to_train(signed_in, 
     newest_ready = dataset_with_photos(owner, name="Newest ready")
     form = signed_in.get(reverse("trainings:model", args=[lora_model.id])).context["form"]
     assert form["dataset"].value() == newest_ready.pk
+
+
+def test_the_oldest_ready_dataset_is_preselected_behind_many_newer_unready_ones(
+    signed_in, owner, django_assert_max_num_queries
+):
+    now = timezone.now()
+    ready = dataset_with_photos(owner, name="Oldest, ready", created_at=now - timedelta(days=9))
+    for days in range(1, 7):  # six newer ones: too few photos, or photos still being checked
+        dataset_with_photos(
+            owner,
+            name=f"Not ready {days}",
+            ready=4 if days % 2 else 20,
+            pending=0 if days % 2 else 2,
+            created_at=now - timedelta(days=days),
+        )
+    with django_assert_max_num_queries(2):  # the candidates, then one report
+        assert dataset_ready_newest(user=owner) == ready
+    form = signed_in.get(reverse("trainings:model", args=[draft_model(owner).id])).context["form"]
+    assert form["dataset"].value() == ready.pk
 
 
 # --- After a success: create pictures ------------------------------------------------------
