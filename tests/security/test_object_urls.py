@@ -31,6 +31,7 @@ from rest_framework.test import APIClient
 from accounts.models import DataExport
 from accounts.services import user_tokens_issue
 from gallery.services import collection_create, collection_images_add, share_link_create
+from likeness.models import IdentityCheck
 from tests.billing.factories import make_purchase
 from tests.events.factories import events_one_of_everything
 from tests.gallery.factories import make_generation, make_image, picture, ready_lora_model
@@ -358,6 +359,10 @@ def world(owner) -> World:
         f"exports/{owner.public_id}/export.zip", ContentFile(b"PK\x05\x06" + bytes(18))
     )
     event_endpoint = events_one_of_everything(owner)
+    # The model's identity check, as its first training left it.
+    IdentityCheck.objects.create(
+        lora_model=lora_model, outcome=IdentityCheck.Outcome.MATCHED, distance=0.31
+    )
     return World(
         dataset=dataset,
         dataset_image=dataset_image,
