@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 
 from trainings.models import LoraModel
 
@@ -83,7 +83,7 @@ def lora_model_newest_ready(*, user) -> LoraModel | None:
 @dataclass(frozen=True)
 class StarterPackRow:
     style_name: str
-    state: str  # "skipped", "waiting", "failed", "checking", "done"
+    state: str  # "skipped", "waiting", "failed", "checking", "rejected", "done"
     preset_id: object = None
     generation: Generation | None = None
     image: GeneratedImage | None = None
@@ -119,6 +119,17 @@ def starter_pack_for_model(*, user, model) -> StarterPackView | None:
     ).order_by(F("likeness").desc(nulls_last=True), "index")
     for image in shown:
         first_images.setdefault(image.generation_id, image)
+    # Styles whose every picture a moderator rejected: over, not "being checked".
+    rejected = set(
+        GeneratedImage.objects.filter(owner=user, generation_id__in=generation_ids)
+        .values("generation_id")
+        .annotate(
+            pictures=Count("pk"),
+            rejections=Count("pk", filter=Q(moderation_state=Moderation.REJECTED)),
+        )
+        .filter(pictures=F("rejections"))
+        .values_list("generation_id", flat=True)
+    )
     rows = []
     for item in items:
         generation = item.generation
@@ -136,6 +147,8 @@ def starter_pack_for_model(*, user, model) -> StarterPackView | None:
             rows.append(StarterPackRow(item.style_name, "waiting", item.preset_id, generation))
         elif image := first_images.get(generation.id):
             rows.append(StarterPackRow(item.style_name, "done", item.preset_id, generation, image))
-        else:  # being scanned, held for a moderator, or rejected
+        elif generation.id in rejected:
+            rows.append(StarterPackRow(item.style_name, "rejected", item.preset_id, generation))
+        else:  # being scanned, or held for a moderator
             rows.append(StarterPackRow(item.style_name, "checking", item.preset_id, generation))
     return StarterPackView(pack=pack, rows=rows)

@@ -13,7 +13,8 @@ from accounts.selectors import credit_balance
 from accounts.services import credits_grant, credits_reserve
 from core.replicate_gateway import RemoteJob
 from gallery import selectors
-from gallery.models import Generation, StarterPack, StarterPackItem, StylePreset
+from gallery.models import GeneratedImage, Generation, StarterPack, StarterPackItem, StylePreset
+from gallery.services import image_decide
 from gallery.tasks import starter_pack_make_task
 from trainings.models import Dataset, LoraModel, TrainingRun
 from trainings.services import training_run_jobs
@@ -120,6 +121,28 @@ def test_a_failed_starter_picture_is_refunded_and_shown_so(
     page = client.get(f"/gallery/starter-pack/{run.lora_model_id}/").content.decode()
     assert page.count("Failed: refunded") == 2
     assert "Studio headshot" in page and "Cinematic" in page
+
+
+def test_a_held_picture_is_being_checked_and_a_rejected_one_says_so(
+    run, owner, moderator, trained_version, finish, django_capture_on_commit_callbacks, client
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _succeed(run, trained_version)
+    held, rejected = _starter_generations(run)
+    for generation in (held, rejected):
+        finish(generation)
+    GeneratedImage.objects.filter(generation__in=(held, rejected)).update(
+        moderation_state=GeneratedImage.Moderation.HELD
+    )
+    image_decide(moderator=moderator, image=rejected.images.get(), decision="rejected")
+
+    pack = selectors.starter_pack_for_model(user=owner, model=run.lora_model)
+    states = {row.generation.id: row.state for row in pack.rows}
+    assert states == {held.id: "checking", rejected.id: "rejected"}
+    client.force_login(owner)
+    page = client.get(f"/gallery/starter-pack/{run.lora_model_id}/").content.decode()
+    assert page.count("Being checked") == 1
+    assert page.count("Not shown: a moderator rejected it") == 1
 
 
 def test_a_success_applied_twice_makes_one_pack(
