@@ -38,6 +38,7 @@
           camera.hidden = false;
           preview.hidden = true;
           video.hidden = false;
+          capture.hidden = false;
           start.hidden = true;
           status.textContent = "Look at the camera, then take the selfie.";
         })
@@ -62,6 +63,7 @@
           preview.src = URL.createObjectURL(blob);
           preview.hidden = false;
           video.hidden = true;
+          capture.hidden = true; // the camera is off: "Take it again" turns it back on
           stop();
           start.hidden = false;
           start.textContent = "Take it again";

@@ -107,6 +107,9 @@ def test_a_selfie_taken_with_the_camera_matches_and_the_training_starts(
     panel.get_by_role("button", name="Take the selfie").click()
     expect(status).to_have_text("Selfie taken. Save it, or take it again.")
     expect(panel.get_by_role("img", name="The selfie you took")).to_be_visible()
+    # The camera is off now: only "Take it again" is offered, not a button that does nothing.
+    expect(panel.get_by_role("button", name="Take the selfie")).to_be_hidden()
+    expect(panel.get_by_role("button", name="Take it again")).to_be_visible()
     assert page.evaluate("document.getElementById('id_selfie').files.length") == 1
     shot(page, "selfie-camera-taken.png")
 
