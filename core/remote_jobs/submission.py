@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.exceptions import DomainError
@@ -147,10 +149,12 @@ class SubmitOnce:
             return None
         wait = max(0.5, min(wait, (job.submit_deadline - now).total_seconds()))
         retry_at = now + timedelta(seconds=wait)
-        self.model.objects.filter(pk=job.pk, submit_failing_since__isnull=True).update(
-            submit_failing_since=now
+        # One write: the first failure's time is kept (the page counts from it), the retry's
+        # time moves on.
+        self.model.objects.filter(pk=job.pk).update(
+            submit_failing_since=Coalesce("submit_failing_since", Value(now)),
+            submit_retry_at=retry_at,
         )
-        self.model.objects.filter(pk=job.pk).update(submit_retry_at=retry_at)
         logger.warning(
             "%s %s: Replicate did not answer (%s); trying again in %.1f s, until %s",
             self.noun,

@@ -283,6 +283,20 @@ def test_reconciliation_resubmits_a_job_whose_submission_was_lost(kind, funded, 
     assert kind.lifecycle.reconcile(quiet_for=timedelta(minutes=1)) == 0
 
 
+def test_each_unanswered_try_moves_the_retry_and_keeps_when_the_failures_began(kind, funded):
+    job = kind.make(funded, status=JobStatus.QUEUED)
+    first = kind.lifecycle.submit_postpone(job_id=job.pk, reason="503", wait=5)
+    job.refresh_from_db()
+    began, first_retry = job.submit_failing_since, job.submit_retry_at
+    assert began is not None and first == 5
+
+    second = kind.lifecycle.submit_postpone(job_id=job.pk, reason="503", wait=20)
+    job.refresh_from_db()
+    assert second == 20
+    assert job.submit_failing_since == began  # the page counts from the first failure
+    assert job.submit_retry_at > first_retry
+
+
 def test_a_submission_replicate_does_not_answer_waits_and_says_until_when(
     kind, funded, replicate_backend
 ):
