@@ -45,11 +45,8 @@ def style_pack_cards_for(*, user) -> list[StylePreset]:
     if user is None or not user.is_authenticated:
         return list(presets)
     under_way = (
-        Generation.objects.filter(owner=user, style_preset=OuterRef("pk"))
-        .filter(
-            Q(status__in=Generation.ACTIVE)
-            | Q(images__moderation_state__in=(Moderation.PENDING, Moderation.HELD))
-        )
+        _generations_under_way(user=user)
+        .filter(style_preset=OuterRef("pk"))
         .order_by("-created_at")
         .values("pk")[:1]
     )
@@ -57,6 +54,19 @@ def style_pack_cards_for(*, user) -> list[StylePreset]:
     for preset in cards:
         preset.example_cost = style_example_cost(preset=preset)
     return cards
+
+
+def _generations_under_way(*, user) -> QuerySet[Generation]:
+    """The person's generations still running, or whose pictures are still being checked."""
+    return Generation.objects.filter(owner=user).filter(
+        Q(status__in=Generation.ACTIVE)
+        | Q(images__moderation_state__in=(Moderation.PENDING, Moderation.HELD))
+    )
+
+
+def style_example_under_way(*, user, preset: StylePreset) -> bool:
+    """Whether a picture in `preset`'s style is being made or checked for the person."""
+    return _generations_under_way(user=user).filter(style_preset=preset).exists()
 
 
 def style_example_cost(*, preset: StylePreset) -> int:

@@ -8,9 +8,12 @@ stored, and nobody else ever sees it."""
 
 from __future__ import annotations
 
+from django.db import transaction
+
+from accounts.quotas import user_row_lock
 from core.exceptions import Conflict
 
-from ..catalogue_selectors import lora_model_newest_ready
+from ..catalogue_selectors import lora_model_newest_ready, style_example_under_way
 from ..models import Generation, StylePreset
 from .generations import GenerationRequest, generation_create
 
@@ -33,4 +36,10 @@ def style_example_make(*, user, preset: StylePreset, lora_model=None) -> Generat
     asked = GenerationRequest(
         style_preset=preset, parameters={"num_outputs": 1}, source=Generation.Source.WEB
     )
-    return generation_create(user=user, lora_model=lora_model, asked=asked)[0]
+    with transaction.atomic():
+        # The person's row lock (which the credit reservation takes anyway) makes the check
+        # and the creation one step: a double click pays for one example, not two.
+        user_row_lock(user=user)
+        if style_example_under_way(user=user, preset=preset):
+            raise Conflict(f"Your example of {preset.name} is already on its way.")
+        return generation_create(user=user, lora_model=lora_model, asked=asked)[0]

@@ -6,13 +6,17 @@ with CSRF, for the person's own models only."""
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
+from django.db import connection
 
 from accounts.models import CreditEntry
 from accounts.selectors import credit_balance
 from accounts.services import credits_grant
+from core.exceptions import Conflict
 from gallery.models import GeneratedImage, Generation, StylePreset
+from gallery.services.style_examples import style_example_make
 from tests.gallery.factories import make_generation, make_image, ready_lora_model
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +158,49 @@ def test_the_action_is_a_post_with_csrf_for_signed_in_people(owner, me, pack, br
     for preset in ("00000000-0000-0000-0000-000000000000", "not-an-id", ""):
         assert browser_as(owner).post(ACTION, {"preset": preset}).status_code == 404
     assert not Generation.objects.exists()
+
+
+def test_a_second_example_while_the_first_is_under_way_is_refused_and_costs_nothing(
+    owner, me, pack, browser_as
+):
+    credits_grant(user=owner, amount=100, reason="test")
+    client = browser_as(owner)
+    client.post(ACTION, {"preset": str(pack.id)})
+    balance = credit_balance(user=owner)
+
+    page = client.post(ACTION, {"preset": str(pack.id)}, follow=True).content.decode()
+
+    assert f"Your example of {PACK} is already on its way." in page
+    assert Generation.objects.filter(owner=owner).count() == 1
+    assert credit_balance(user=owner) == balance
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_click_makes_one_example(owner, me, pack, replicate_backend):
+    """Four requests at the same moment, each on its own connection: one example, one charge."""
+    credits_grant(user=owner, amount=100, reason="test")
+    together = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def ask():
+        try:
+            together.wait(timeout=10)
+            style_example_make(user=owner, preset=pack)
+            outcomes.append("made")
+        except Conflict:
+            outcomes.append("refused")
+        except BaseException as error:  # surfaced below
+            outcomes.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(outcomes) == ["made", "refused", "refused", "refused"]
+    assert Generation.objects.filter(owner=owner).count() == 1
+    reserves = CreditEntry.objects.filter(user=owner, kind=CreditEntry.Kind.RESERVE)
+    assert reserves.count() == 1
