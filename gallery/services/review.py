@@ -116,8 +116,13 @@ def image_rescan(*, image: GeneratedImage) -> GeneratedImage:
     if not claimed:  # another run took this attempt
         return image
     attempts = scan.attempts + 1
-    with default_storage.open(image.file.name, "rb") as stored:
-        result = image_classify(stored.read())
+    try:
+        with default_storage.open(image.file.name, "rb") as stored:
+            data = stored.read()
+    except OSError:  # the stored picture is gone: nothing to scan, a moderator decides
+        logger.warning("image %s: its file could not be read for a second scan", image.pk)
+        return image
+    result = image_classify(data)
     ImageScan.objects.filter(image=image).update(
         verdict=result.verdict.value,
         reason=result.reason.value if result.reason else "",

@@ -5,6 +5,7 @@ picture shows is never tried again, and a moderator's decision always stands."""
 from __future__ import annotations
 
 import pytest
+from django.core.files.storage import default_storage
 
 from gallery.models import GeneratedImage, ImageScan
 from gallery.services import image_decide, image_scan
@@ -133,3 +134,16 @@ def test_a_prompt_rules_hold_is_not_lifted_by_a_second_scan(
 
     image.refresh_from_db()
     assert image.moderation_state == Moderation.HELD
+
+
+def test_a_picture_whose_file_is_gone_stays_held_without_an_error(
+    owner, settings, django_capture_on_commit_callbacks, scans
+):
+    image, _ = _held_by_a_timeout(owner, settings, django_capture_on_commit_callbacks)
+    default_storage.delete(image.file.name)
+
+    image_rescan(image=image)
+
+    image.refresh_from_db()
+    assert image.moderation_state == Moderation.HELD
+    assert len(scans) == 1  # the first scan only
