@@ -1,4 +1,7 @@
+import importlib
+
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -85,3 +88,11 @@ def as_user():
         return client
 
     return make
+
+
+@pytest.fixture
+def style_packs(transactional_db):
+    """The packs a fresh install has, for transactional tests: one before may have flushed what
+    the data migration installed."""
+    migration = importlib.import_module("gallery.migrations.0007_install_style_packs")
+    migration.install_style_packs(apps, None)

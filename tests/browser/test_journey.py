@@ -8,13 +8,11 @@ and at a 390 px phone's, where nothing may stick out sideways; every page is kep
 screenshot in var/test-screenshots/journey/<width>/.
 """
 
-import importlib
 import json
 import re
 import urllib.request
 
 import pytest
-from django.apps import apps
 from django.core import mail
 
 from accounts.models import User
@@ -54,14 +52,6 @@ def worker(transactional_db, settings, replicate_backend, live_server, tmp_path)
             STARTER_PACK_ENABLED="true",
             LIKENESS_SELFIE_REQUIRED="true",
         )
-
-
-@pytest.fixture
-def style_packs(transactional_db):
-    """The packs a fresh install has: a transactional test before this one may have flushed
-    what the data migration installed."""
-    migration = importlib.import_module("gallery.migrations.0007_install_style_packs")
-    migration.install_style_packs(apps, None)
 
 
 @pytest.fixture

@@ -176,9 +176,10 @@ def test_a_second_example_while_the_first_is_under_way_is_refused_and_costs_noth
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_double_click_makes_one_example(owner, me, pack, replicate_backend):
+def test_a_double_click_makes_one_example(style_packs, owner, me, replicate_backend):
     """Four requests at the same moment, each on its own connection: one example, one charge."""
     credits_grant(user=owner, amount=100, reason="test")
+    pack = StylePreset.objects.get(name=PACK)
     together = threading.Barrier(4)
     outcomes: list[str] = []
 
