@@ -10,8 +10,6 @@ from dataclasses import dataclass
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 
-from trainings.models import LoraModel
-
 from .models import GeneratedImage, Generation, StarterPack, StylePreset
 
 Moderation = GeneratedImage.Moderation
@@ -76,18 +74,6 @@ def style_example_cost(*, preset: StylePreset) -> int:
 
     flux_model = (preset.parameters or {}).get("model") or DEFAULTS["model"]
     return cost_per_image(flux_model=str(flux_model))
-
-
-def lora_model_newest_ready(*, user) -> LoraModel | None:
-    """The person's most recently trained model that can make pictures."""
-    return (
-        LoraModel.objects.filter(
-            owner=user, status=LoraModel.Status.READY, current_version__isnull=False
-        )
-        .select_related("current_version")
-        .order_by("-current_version__created_at", "-created_at")
-        .first()
-    )
 
 
 @dataclass(frozen=True)

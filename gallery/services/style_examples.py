@@ -13,8 +13,9 @@ from django.db import transaction
 from accounts.quotas import user_row_lock
 from core.exceptions import Conflict
 
-from ..catalogue_selectors import lora_model_newest_ready, style_example_under_way
+from ..catalogue_selectors import style_example_under_way
 from ..models import Generation, StylePreset
+from ..selectors import lora_models_ready
 from .generations import GenerationRequest, generation_create
 
 NO_MODEL_MESSAGE = (
@@ -28,8 +29,12 @@ def style_example_make(*, user, preset: StylePreset, lora_model=None) -> Generat
 
     Conflict when they have no ready model; whatever `generation_create` refuses (credits short,
     a quota, a suspension) is raised as it is, before anything is charged."""
-    if lora_model is None:
-        lora_model = lora_model_newest_ready(user=user)
+    if lora_model is None:  # the most recently trained
+        lora_model = (
+            lora_models_ready(user=user)
+            .order_by("-current_version__created_at", "-created_at")
+            .first()
+        )
     if lora_model is None:
         raise Conflict(NO_MODEL_MESSAGE)
     # One picture whatever the pack's parameters say: an example, not a batch.
