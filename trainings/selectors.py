@@ -128,22 +128,19 @@ def dataset_photos_expire_at(*, dataset: Dataset) -> datetime | None:
     return last + photos_keep_for() if last else None
 
 
-def dataset_ready_newest(*, user, datasets: list[Dataset] | None = None) -> Dataset | None:
+def dataset_ready_newest(*, user) -> Dataset | None:
     """The newest of the user's datasets that can be trained now: photos all checked and the
-    quality report without a blocking finding. With `datasets`, only among those.
+    quality report without a blocking finding, whatever its position.
 
-    Whatever its position: the counts rule out most datasets in the one query that lists the
-    candidates, newest first, so only those with enough checked photos get their report read
-    (one query each), and the first that passes ends the search."""
-    if datasets is None:
-        datasets = (
-            dataset_list(user=user)
-            .filter(pending_count=0, image_count__gte=MIN_IMAGES)
-            .order_by("-created_at", "-pk")
-        )
-    for dataset in datasets:
-        if dataset.pending_count or dataset.image_count < MIN_IMAGES:
-            continue
+    The counts rule out most datasets in the one query that lists the candidates, newest first,
+    so only those with enough checked photos get their report read (one query each), and the
+    first that passes ends the search."""
+    candidates = (
+        dataset_list(user=user)
+        .filter(pending_count=0, image_count__gte=MIN_IMAGES)
+        .order_by("-created_at", "-pk")
+    )
+    for dataset in candidates:
         if dataset_report(dataset=dataset).can_train:
             return dataset
     return None
