@@ -65,11 +65,11 @@ def selfie_copies_a_photo(*, selfie_name: str, dataset) -> bool:
         DUPLICATE_MAX_DISTANCE,
         ImageMeasurements,
         hamming,
-        measure_image,
+        image_phash,
     )
 
     with default_storage.open(selfie_name, "rb") as stored, Image.open(stored) as picture:
-        selfie_hash = measure_image(picture.convert("RGB")).phash
+        selfie_hash = image_phash(picture)
     for measured in dataset.images.filter(status="ready").values_list("measurements", flat=True):
         if not measured or "phash" not in measured:
             continue  # not measured yet: nothing to compare with

@@ -197,6 +197,12 @@ def measure_image(image: Image.Image) -> ImageMeasurements:
     )
 
 
+def image_phash(image: Image.Image) -> int:
+    """The perceptual hash `measure_image` stores as `phash`, alone: for comparing a picture
+    with measured photos without measuring it."""
+    return phash(_scaled(np.asarray(image.convert("L")), MEASURE_LONG_SIDE))
+
+
 def _scaled(grey: np.ndarray, long_side: int, *, upscale: bool = False) -> np.ndarray:
     height, width = grey.shape
     scale = long_side / max(width, height)
