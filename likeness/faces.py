@@ -32,6 +32,11 @@ Box = tuple[int, int, int, int]  # left, top, right, bottom
 _lock = threading.Lock()  # dlib's objects are not documented as thread-safe
 
 
+def box_area(box: Box) -> int:
+    left, top, right, bottom = box
+    return max(0, right - left) * max(0, bottom - top)
+
+
 @dataclass(frozen=True)
 class Face:
     """One face: where it is in the picture (left, top, right, bottom, in the picture's own
@@ -42,8 +47,7 @@ class Face:
 
     @property
     def area(self) -> int:
-        left, top, right, bottom = self.box
-        return max(0, right - left) * max(0, bottom - top)
+        return box_area(self.box)
 
     def as_json(self) -> dict:
         return {"box": list(self.box), "vector": [round(value, 6) for value in self.vector]}
@@ -117,11 +121,7 @@ def faces_detect(
     describing them: for a picture whose owner did not agree to face processing."""
     with _lock:
         _, boxes = _detect(picture, upsample, retry_upsample)
-    return sorted(
-        (box for box, _ in boxes),
-        key=lambda box: (box[2] - box[0]) * (box[3] - box[1]),
-        reverse=True,
-    )
+    return sorted((box for box, _ in boxes), key=box_area, reverse=True)
 
 
 def _usable(found, size: tuple[int, int], scale: float) -> list[tuple[Box, Any]]:
