@@ -169,7 +169,6 @@ def _selfie_face(check: IdentityCheck) -> Face | None:
 def identity_gate_apply(*, check: IdentityCheck, run, dataset) -> bool:
     """Compare the selfie with the dataset's main identity, for `run`. True when the run must
     wait for a moderator; False when the selfie matched (recorded, and the selfie deleted)."""
-    identity = dataset_identity(dataset) if dataset.face_consent_at else None
     distance = None
     # First whether the selfie shows the person now: an old or copied picture proves nothing,
     # however well it matches.
@@ -180,7 +179,7 @@ def identity_gate_apply(*, check: IdentityCheck, run, dataset) -> bool:
         reason = WHY_COPY
     elif dataset.face_consent_at is None:
         reason = WHY_NO_CONSENT
-    elif identity is None:
+    elif (identity := dataset_identity(dataset)) is None:
         reason = WHY_NO_DATASET_FACE
     elif not check.selfie_has_face or (face := _selfie_face(check)) is None:
         reason = WHY_NO_SELFIE_FACE
