@@ -32,7 +32,8 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from bench import Figure, Row, percentile, print_table
+from bench import Figure, Row, print_table
+from bench.report import figures_of
 
 PHOTO_SIDE = 1536
 OUTPUT_SIDE = 1024
@@ -93,18 +94,8 @@ def _print(title: str, rows: list[Row], out: TextIO, unit: str, added: str) -> l
     plain, more = rows[0], rows[1]
     difference = more.median_ms - plain.median_ms
     print(f"{added}: {difference:.1f} ms (difference of the p50s per {unit})", file=out)
-    figures = [
-        Figure(
-            name=row.label,
-            value=row.total_ms,
-            unit="ms total",
-            # A third row (the identity alone) is a part of the second: compared with it.
-            baseline=None if row is plain else (plain if row is more else more).label,
-            p50=row.median_ms,
-            p95=percentile(row.per_item_ms, 95),
-        )
-        for row in rows
-    ]
+    # A third row (the identity alone) is a part of the second: compared with it.
+    figures = figures_of(rows[:2], baseline=plain.label) + figures_of(rows[2:], baseline=more.label)
     return [*figures, Figure(added, difference, "ms", note="difference of p50s")]
 
 
